@@ -1,0 +1,14 @@
+"""gatecore: LSTM, GRU and RNN kernels for NumPy users — Numba CPU and CUDA backends, a C reference core.
+
+The public surface is API.md: kernels (§1), backends (§2), layers and cells (§3), ONNX operators (§4).
+"""
+from .api import gru_backward, gru_forward, lstm_backward, lstm_forward, rnn_backward, rnn_forward
+from .backends import BackendUnavailable, backends
+from .tape import Tape
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "lstm_forward", "lstm_backward", "gru_forward", "gru_backward", "rnn_forward", "rnn_backward",
+    "backends", "BackendUnavailable", "Tape",
+]

@@ -1,0 +1,3 @@
+from gatecore.cli.main import main
+
+raise SystemExit(main())
