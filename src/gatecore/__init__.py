@@ -2,8 +2,11 @@
 
 The public surface is API.md: kernels (§1), backends (§2), layers and cells (§3), ONNX operators (§4).
 """
+from . import onnx
 from .api import gru_backward, gru_forward, lstm_backward, lstm_forward, rnn_backward, rnn_forward
 from .backends import BackendUnavailable, backends
+from .cells import GRUCell, LSTMCell, RNNCell
+from .layers import GRU, LSTM, RNN
 from .tape import Tape
 
 __version__ = "0.1.0"
@@ -11,4 +14,5 @@ __version__ = "0.1.0"
 __all__ = [
     "lstm_forward", "lstm_backward", "gru_forward", "gru_backward", "rnn_forward", "rnn_backward",
     "backends", "BackendUnavailable", "Tape",
+    "LSTM", "GRU", "RNN", "LSTMCell", "GRUCell", "RNNCell",
 ]
