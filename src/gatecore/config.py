@@ -9,5 +9,12 @@ CACHE = True                     # Numba on-disk cache, so a second process pays
 CPU_PARALLEL_MIN_WORK = int(os.environ.get("GATECORE_CPU_PARALLEL_MIN_WORK", 65536))
 
 # CUDA kernels
+_CUDASIM = os.environ.get("NUMBA_ENABLE_CUDASIM") == "1"    # one Python thread per CUDA thread: keep blocks small
 CUDA_THREADS_PER_BLOCK = int(os.environ.get("GATECORE_CUDA_TPB", 256))
-CUDA_GEMM_TILE = 16
+# GEMM tile edge (tile^2 threads per block); fixed when cuda_common is first imported
+CUDA_GEMM_TILE = int(os.environ.get("GATECORE_CUDA_GEMM_TILE", 4 if _CUDASIM else 16))
+# the persistent recurrent kernel keeps each block's slice of w_hh in this many float32 of static shared
+# memory (fixed at import; 46 KB stays under the 48 KB static limit); bigger slices take the per-step path
+CUDA_SHARED_FLOATS = int(os.environ.get("GATECORE_CUDA_SHARED_FLOATS", 11776))
+# False forces one fused launch per step (the fallback) even where the persistent kernel would fit
+CUDA_PERSISTENT = os.environ.get("GATECORE_CUDA_PERSISTENT", "1") == "1"
