@@ -32,7 +32,8 @@ INPUTS = {"lstm": ["X", "W", "R", "B", "sequence_lens", "initial_h", "initial_c"
           "rnn": ["X", "W", "R", "B", "sequence_lens", "initial_h"]}
 ORT_TOL = (1e-5, 1e-5)
 DIRECTIONS = ["forward", "reverse", "bidirectional"]
-VARIANTS = [("lstm", {}), ("gru", {"linear_before_reset": 0}), ("gru", {"linear_before_reset": 1}), ("rnn", {})]
+VARIANTS = [("lstm", {}), ("gru", {"linear_before_reset": 0}), ("gru", {"linear_before_reset": 1}),
+            ("rnn", {})]
 VARIANT_IDS = ["lstm", "gru", "gru-lbr", "rnn"]
 ACTIVATIONS = ["Relu", "Tanh", "Sigmoid", "Affine", "LeakyRelu", "ThresholdedRelu", "ScaledTanh",
                "HardSigmoid", "Elu", "Softsign", "Softplus"]
@@ -83,7 +84,8 @@ def one_node_model(cell, inputs, attrs):
     present = [n for n in names if inputs.get(n) is not None]
     last = max(names.index(n) for n in present)
     outputs = ["Y", "Y_h", "Y_c"] if cell == "lstm" else ["Y", "Y_h"]
-    node = helper.make_node(OPS[cell], [n if n in present else "" for n in names[:last + 1]], outputs, **attrs)
+    node_inputs = [n if n in present else "" for n in names[:last + 1]]
+    node = helper.make_node(OPS[cell], node_inputs, outputs, **attrs)
 
     def info(name, a):
         return helper.make_tensor_value_info(name, helper.np_dtype_to_tensor_dtype(a.dtype), a.shape)
@@ -125,7 +127,8 @@ def test_matches_reference_evaluator(cell, opts, direction, layout):
         inputs = problem(cell, D=D, layout=layout, peepholes=peepholes, seed=1)
         ref = run_reference(cell, inputs, attrs)
         got = FN[cell](**inputs, **attrs, backend="numpy")
-        check_outputs(got, ref, TOL[np.dtype(np.float64)], f"{cell} {direction} layout={layout} P={peepholes}")
+        what = f"{cell} {direction} layout={layout} P={peepholes}"
+        check_outputs(got, ref, TOL[np.dtype(np.float64)], what)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -323,3 +326,99 @@ def test_float32_in_float32_out_and_noncontiguous_input():
     Y2, Y_h2 = gco.gru(**fortran, direction="bidirectional", backend="numpy")
     np.testing.assert_array_equal(Y2, Y)
     np.testing.assert_array_equal(Y_h2, Y_h)
+
+
+def run_stack(cell, nodes, x):
+    """Run ONNX nodes as a layer stack: node k reads node k-1's Y with the directions side by side."""
+    states = []
+    X = x
+    for k, node in enumerate(nodes):
+        out = FN[cell](X, node["W"], node["R"], node["B"], **node["attrs"], backend="numpy")
+        Y = out[0] if node["attrs"]["layout"] == 0 else out[0].transpose(1, 2, 0, 3)
+        T, D, B, H = Y.shape
+        X = Y.transpose(0, 2, 1, 3).reshape(T, B, D * H)
+        states.append(out[1:] if node["attrs"]["layout"] == 0 else [s.transpose(1, 0, 2) for s in out[1:]])
+    return X, [np.concatenate(s) for s in zip(*states)]
+
+
+def from_layer_checked(layer, cell):
+    nodes = gco.from_layer(layer)
+    G, H = GATES[cell], layer.hidden_size
+    assert [n["W"].shape for n in nodes] == [(2, G * H, 2), (2, G * H, 2 * H)]
+    return nodes
+
+
+@pytest.mark.parametrize("cell,options", [("lstm", {}), ("gru", {"linear_before_reset": False}),
+                                          ("gru", {"linear_before_reset": True}),
+                                          ("rnn", {"nonlinearity": "relu"}),
+                                          ("rnn", {"nonlinearity": "tanh", "bias": False})],
+                         ids=["lstm", "gru", "gru-lbr", "rnn-relu", "rnn-nobias"])
+def test_from_layer_computes_the_layer(cell, options):
+    layer = getattr(gc, cell.upper())(2, 3, 2, bidirectional=True, dtype=np.float64, backend="numpy",
+                                      seed=9, **options)
+    nodes = from_layer_checked(layer, cell)
+    x = np.random.default_rng(10).standard_normal((4, 3, 2))
+    y, state = layer(x)
+    y_onnx, state_onnx = run_stack(cell, nodes, x)
+    assert_close(y_onnx, y, TOL[np.dtype(np.float64)], "y")
+    for s_onnx, s in zip(state_onnx, state if cell == "lstm" else (state,)):
+        assert_close(s_onnx, s, TOL[np.dtype(np.float64)], "state")
+    back = gco.to_layer(cell, nodes, backend="numpy")
+    for name, value in layer.state_dict().items():
+        np.testing.assert_array_equal(back.state_dict()[name], value, err_msg=name)
+
+
+def test_batch_first_layer_maps_to_layout_1():
+    layer = gc.GRU(2, 3, batch_first=True, dtype=np.float64, backend="numpy", seed=11)
+    (node,) = gco.from_layer(layer)
+    assert node["attrs"]["layout"] == 1 and node["attrs"]["linear_before_reset"] == 1
+    x = np.random.default_rng(12).standard_normal((3, 4, 2))           # [B, T, I]
+    y, h_n = layer(x)
+    Y, Y_h = gco.gru(x, node["W"], node["R"], node["B"], **node["attrs"], backend="numpy")
+    assert_close(Y[:, :, 0], y, TOL[np.dtype(np.float64)], "Y")
+    assert_close(Y_h.transpose(1, 0, 2), h_n, TOL[np.dtype(np.float64)], "Y_h")
+
+
+def test_onnx_weights_into_a_layer_match_onnxruntime():
+    """ONNX LSTM and GRU (linear_before_reset 0, ONNX's default) weights loaded into gatecore layers."""
+    for cell in ("lstm", "gru"):
+        inputs = problem(cell, D=2, dtype=np.float32, peepholes=False, seed=13)
+        attrs = {"hidden_size": 3, "direction": "bidirectional"}
+        ref = run_onnxruntime(cell, {k: inputs[k] for k in ("X", "W", "R", "B")}, attrs)
+        layer = gco.to_layer(cell, [{"W": inputs["W"], "R": inputs["R"], "B": inputs["B"], "attrs": attrs}],
+                             backend="numpy")
+        y, state = layer(inputs["X"])
+        assert_close(y, ref[0].transpose(0, 2, 1, 3).reshape(y.shape), ORT_TOL, f"{cell} y")
+        assert_close(state[0] if cell == "lstm" else state, ref[1], ORT_TOL, f"{cell} h_n")
+
+
+def test_torch_state_dict_to_onnx():
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    net = torch.nn.LSTM(2, 3, bidirectional=True).double()
+    x = np.random.default_rng(14).standard_normal((4, 2, 2))
+    with torch.no_grad():
+        y, (h_n, c_n) = net(torch.from_numpy(x))
+    W, R, B = gco.from_state_dict("lstm", net.state_dict(), bidirectional=True)
+    Y, Y_h, Y_c = gco.lstm(x, W, R, B, direction="bidirectional", backend="numpy")
+    assert_close(Y.transpose(0, 2, 1, 3).reshape(4, 2, 6), y.numpy(), TOL[np.dtype(np.float64)], "Y")
+    assert_close(Y_h, h_n.numpy(), TOL[np.dtype(np.float64)], "Y_h")
+    assert_close(Y_c, c_n.numpy(), TOL[np.dtype(np.float64)], "Y_c")
+
+
+@pytest.mark.parametrize("cell,attrs,words", [
+    ("lstm", {"clip": 1.0}, "clip"),
+    ("lstm", {"direction": "reverse"}, "reverse"),
+    ("gru", {"activations": ["Sigmoid", "Relu"]}, "defaults"),
+    ("rnn", {"activations": ["Softsign"]}, "Tanh, Relu"),
+    ("lstm", {"input_forget": 1}, "input_forget"),
+])
+def test_to_layer_rejects_what_a_layer_cannot_compute(cell, attrs, words):
+    inputs = problem(cell, peepholes=False, seed=15)
+    with pytest.raises(ValueError, match=words):
+        gco.to_layer(cell, [{"W": inputs["W"], "R": inputs["R"], "B": inputs["B"], "attrs": attrs}])
+
+
+def test_projection_has_no_onnx_form():
+    with pytest.raises(ValueError, match="proj"):
+        gco.from_layer(gc.LSTM(2, 4, proj_size=2, backend="numpy", seed=0))

@@ -1,15 +1,17 @@
 """The ONNX LSTM, GRU and RNN operators (opset 14 and later) on NumPy arrays, and weight conversions.
 
-    Y, Y_h, Y_c = gc.onnx.lstm(X, W, R, B=None, sequence_lens=None, initial_h=None, initial_c=None, P=None, **attrs)
+    Y, Y_h, Y_c = gc.onnx.lstm(X, W, R, B=None, sequence_lens=None, initial_h=None, initial_c=None, P=None,
+                               **attrs)
     Y, Y_h      = gc.onnx.gru(X, W, R, B=None, sequence_lens=None, initial_h=None, **attrs)
     Y, Y_h      = gc.onnx.rnn(X, W, R, B=None, sequence_lens=None, initial_h=None, **attrs)
 
-attrs are the operators' attributes as keywords: hidden_size, direction, layout, activations, activation_alpha,
-activation_beta, clip, input_forget (LSTM), linear_before_reset (GRU); plus backend= (gatecore's, default "cpu").
+attrs are the operators' attributes as keywords: hidden_size, direction, layout, activations,
+activation_alpha, activation_beta, clip, input_forget (LSTM), linear_before_reset (GRU); plus backend=
+(gatecore's, default "cpu").
 Strings may be str or bytes (as onnx.helper.get_attribute_value returns them). Nothing here imports `onnx`.
 
 Shapes (D = 2 if direction == "bidirectional" else 1; G = 4 LSTM, 3 GRU, 1 RNN):
-    X [T, B, I] (layout 0) or [B, T, I] (layout 1)     W [D, G*H, I]    R [D, G*H, H]    B [D, 2*G*H] = [Wb, Rb]
+    X [T, B, I] (layout 0) or [B, T, I] (layout 1)   W [D, G*H, I]   R [D, G*H, H]   B [D, 2*G*H] = [Wb, Rb]
     sequence_lens int [B], 0 <= lengths <= T           P [D, 3H] peepholes in order i, o, f
     initial_h, initial_c, Y_h, Y_c [D, B, H] (layout 0) or [B, D, H] (layout 1)
     Y [T, D, B, H] (layout 0) or [B, T, D, H] (layout 1)
@@ -40,9 +42,12 @@ Where the specification is silent, this follows ONNX Runtime's CPU kernels (chec
 The onnx package's reference evaluator ignores sequence_lens, clip, input_forget and (for LSTM and GRU) the
 activations attributes; it agrees with this module wherever it implements the attribute.
 
-Conversions: `from_state_dict`/`from_layer` give ONNX inputs and attributes for each layer of a gc.LSTM/GRU/RNN
-(or a PyTorch state_dict), `to_state_dict`/`to_layer` go back. A layer k >= 1 of a stack reads the previous
-node's Y as Y.transpose(0, 2, 1, 3).reshape(T, B, D * H) (forward features first, as PyTorch).
+Conversions (gates reordered, B = [b_ih, b_hh]): from_state_dict(cell, sd, layer, bidirectional) gives one
+layer's W, R, B from a PyTorch-named state_dict (gc.LSTM/GRU/RNN or torch.nn's); to_state_dict(cell, W, R, B,
+layer) goes back; from_layer(layer) gives {"W", "R", "B", "attrs"} per layer of a gc.LSTM/GRU/RNN and
+to_layer(cell, nodes) builds the layer from such a list. Layer k >= 1 of a stack reads the previous node's Y
+as Y.transpose(0, 2, 1, 3).reshape(T, B, D * H) (forward features first, as PyTorch). ONNX GRU's default
+linear_before_reset = 0 is gc.GRU(linear_before_reset=False); PyTorch's GRU is linear_before_reset = 1.
 """
 from __future__ import annotations
 
@@ -288,3 +293,149 @@ def rnn(X, W, R, B=None, sequence_lens=None, initial_h=None, *, hidden_size=None
         ys.append(y)
         states.append((h_n,))
     return p.outputs(ys, states)
+
+
+def _param_name(kind, k, d):
+    return f"{kind}_l{k}{'_reverse' if d else ''}"
+
+
+def from_state_dict(cell, state_dict, layer=0, bidirectional=False):
+    """ONNX W [D, G*H, I], R [D, G*H, H] and B [D, 2*G*H] (None without biases) of layer `layer` of a
+    PyTorch-named state_dict (gc.LSTM/GRU/RNN or torch.nn.LSTM/GRU/RNN; torch CPU tensors work).
+
+    The gates are reordered from gatecore's (LSTM i, f, g, o; GRU r, z, n) to ONNX's (i, o, f, c; z, r, h);
+    B is [b_ih, b_hh] per direction. An LSTM with projections (weight_hr_l*) has no ONNX form: ValueError.
+    """
+    if cell not in _GATES:
+        raise ValueError(f"cell must be one of {tuple(_GATES)}, got {cell!r}")
+    order = _TO_ONNX[cell]
+    if any(name.startswith("weight_hr") for name in state_dict):
+        raise ValueError("state_dict has projections (weight_hr_l*): the ONNX LSTM has no projection")
+    directions = range(2 if bidirectional else 1)
+
+    def get(kind, d):
+        name = _param_name(kind, layer, d)
+        if name not in state_dict:
+            raise ValueError(f"state_dict has no {name!r} (layer={layer}, bidirectional={bidirectional})")
+        return _reorder(np.asarray(state_dict[name]), order)
+
+    W = np.stack([get("weight_ih", d) for d in directions])
+    R = np.stack([get("weight_hh", d) for d in directions])
+    if _param_name("bias_ih", layer, 0) not in state_dict:
+        return W, R, None
+    B = np.stack([np.concatenate([get("bias_ih", d), get("bias_hh", d)]) for d in directions])
+    return W, R, B
+
+
+def to_state_dict(cell, W, R, B=None, layer=0):
+    """The PyTorch-named parameters of layer `layer` (gates in gatecore's order) from ONNX W, R and B.
+
+    D = W.shape[0] directions; the second gets the `_reverse` names. Without B there are no bias entries.
+    """
+    if cell not in _GATES:
+        raise ValueError(f"cell must be one of {tuple(_GATES)}, got {cell!r}")
+    order = _TO_GATECORE[cell]
+    W, R = _float_array("W", W), _float_array("R", R)
+    G = _GATES[cell]
+    if W.ndim != 3 or R.ndim != 3 or W.shape[0] not in (1, 2) or R.shape[:2] != W.shape[:2] \
+            or R.shape[1] != G * R.shape[2]:
+        raise ValueError(f"W must be [D, {G}*H, I] and R [D, {G}*H, H] with D in (1, 2), got W {W.shape}, "
+                         f"R {R.shape}")
+    GH = W.shape[1]
+    if B is not None:
+        B = _float_array("B", B)
+        if B.shape != (W.shape[0], 2 * GH):
+            raise ValueError(f"B must have shape {(W.shape[0], 2 * GH)}, got {B.shape}")
+    sd = {}
+    for d in range(W.shape[0]):
+        sd[_param_name("weight_ih", layer, d)] = _reorder(W[d], order)
+        sd[_param_name("weight_hh", layer, d)] = _reorder(R[d], order)
+        if B is not None:
+            sd[_param_name("bias_ih", layer, d)] = _reorder(B[d, :GH], order)
+            sd[_param_name("bias_hh", layer, d)] = _reorder(B[d, GH:], order)
+    return sd
+
+
+def from_layer(layer):
+    """One dict per layer k of a gc.LSTM/GRU/RNN: {"W", "R", "B" (None without bias), "attrs"}, where
+    attrs are the ONNX attributes that make gc.onnx.<cell>(X_k, W, R, B, **attrs) compute layer k.
+
+    X_0 is the layer's input (layout 1 when batch_first); X_{k+1} is Y_k.transpose(0, 2, 1, 3).reshape(T, B,
+    D * H) (layout 0). Note: ONNX gives Y_h = 0 for a zero-length sequence where the layer gives h0.
+    """
+    from . import layers as _layers
+    cell = {_layers.LSTM: "lstm", _layers.GRU: "gru", _layers.RNN: "rnn"}.get(type(layer))
+    if cell is None:
+        raise TypeError(f"layer must be a gc.LSTM, gc.GRU or gc.RNN, got {type(layer).__name__}")
+    if getattr(layer, "proj_size", 0):
+        raise ValueError("an LSTM with proj_size > 0 has no ONNX form (the ONNX LSTM has no projection)")
+    D = layer.num_directions
+    attrs = {"hidden_size": layer.hidden_size, "direction": "bidirectional" if D == 2 else "forward"}
+    if cell == "gru":
+        attrs["linear_before_reset"] = int(layer.linear_before_reset)
+    if cell == "rnn":
+        attrs["activations"] = [layer.nonlinearity.capitalize()] * D
+    sd = layer.state_dict()
+    nodes = []
+    for k in range(layer.num_layers):
+        W, R, B = from_state_dict(cell, sd, k, D == 2)
+        layout = int(layer.batch_first and k == 0)
+        nodes.append({"W": W, "R": R, "B": B, "attrs": {**attrs, "layout": layout}})
+    return nodes
+
+
+def _layer_options(cell, attrs):
+    """(direction, gc layer keyword options) of one node's ONNX attributes; ValueError if no layer fits."""
+    attrs = {k: v for k, v in attrs.items() if k not in ("layout", "hidden_size")}
+    direction = _text("direction", attrs.pop("direction", "forward"))
+    if direction not in ("forward", "bidirectional"):
+        raise ValueError(f"direction {direction!r} has no layer form (a layer's first direction is forward)")
+    acts = attrs.pop("activations", None)
+    n = len(_DEFAULT_ACTS[cell])
+    names = None if acts is None else {_text("activations", a).lower() for a in acts}
+    options = {}
+    if cell == "gru":
+        options["linear_before_reset"] = bool(attrs.pop("linear_before_reset", 0))
+    if cell == "rnn":
+        options["nonlinearity"] = "tanh" if names is None else names.pop() if len(names) == 1 else None
+        if options["nonlinearity"] not in ("tanh", "relu"):
+            raise ValueError(f"activations {acts!r}: a gc.RNN applies one of Tanh, Relu in every direction")
+    elif acts is not None and [a.lower() for a in acts] != list(_DEFAULT_ACTS[cell]) * max(1, len(acts) // n):
+        raise ValueError(f"activations {acts!r} are not the defaults a gc.{cell.upper()} computes")
+    extra = sorted(k for k, v in attrs.items() if v is not None and not (k == "input_forget" and v == 0))
+    if extra:
+        raise ValueError(f"ONNX attributes {extra} have no gc.{cell.upper()} form")
+    return direction, options
+
+
+def to_layer(cell, nodes, *, batch_first=False, dtype=None, backend=None):
+    """A gc.LSTM/GRU/RNN whose layer k computes ONNX node k: nodes[k] = {"W", "R", "B" (optional),
+    "attrs" (optional ONNX attributes)} as from_layer returns them.
+
+    Every node must agree on directions, hidden size, biases and options, and use what a PyTorch-style layer
+    computes: direction forward or bidirectional, the default activations (RNN: Tanh or Relu), no clip,
+    no peepholes, input_forget = 0 (ValueError otherwise). dtype defaults to the weights' dtype.
+    """
+    from . import layers as _layers
+    if cell not in _GATES:
+        raise ValueError(f"cell must be one of {tuple(_GATES)}, got {cell!r}")
+    if not nodes:
+        raise ValueError("nodes must list at least one ONNX node's weights")
+    sd, kinds = {}, set()
+    for k, node in enumerate(nodes):
+        direction, options = _layer_options(cell, dict(node.get("attrs") or {}))
+        W, R, B = node["W"], node["R"], node.get("B")
+        sd.update(to_state_dict(cell, W, R, B, layer=k))
+        D, H = np.shape(W)[0], np.shape(R)[-1]
+        if D != (2 if direction == "bidirectional" else 1):
+            raise ValueError(f"nodes[{k}]: direction {direction!r} does not fit W with {D} direction(s)")
+        kinds.add((D, H, B is None, tuple(sorted(options.items()))))
+    if len(kinds) != 1:
+        raise ValueError(f"nodes disagree on (directions, hidden size, no bias, options): {sorted(kinds)}")
+    D, H, no_bias, options = kinds.pop()
+    first = np.asarray(nodes[0]["W"])
+    layer = getattr(_layers, cell.upper())(first.shape[2], H, len(nodes), bias=not no_bias,
+                                           batch_first=batch_first, bidirectional=D == 2,
+                                           dtype=dtype or first.dtype, backend=backend, **dict(options))
+    layer.load_state_dict(sd)
+    return layer

@@ -24,7 +24,8 @@ Arguments of the forward functions (one direction, time-major, one float dtype):
     p [3H] or None, lengths int [B] or None (every sequence full), reverse a bool, acts the direction's
     activation callables (from `activations`), clip a float or None.
 They return y [T, B, H] (0 at t >= lengths[b]), h_n [B, H] (and c_n [B, H]): the state after each sequence's
-last real step (h0/c0 for a length of 0; gatecore.onnx then writes 0 there, as ONNX Runtime). With reverse, sequence b is read from step lengths[b]-1 back to 0.
+last real step (h0/c0 for a length of 0; gatecore.onnx then writes 0 there, as ONNX Runtime).
+With reverse, sequence b is read from step lengths[b]-1 back to 0.
 """
 from __future__ import annotations
 
