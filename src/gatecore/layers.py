@@ -20,6 +20,17 @@ the masks stay on the tape. Backward walks the layers top down: the gradient of 
 split by direction, each kernel backward returns the gradients of its input (summed over the directions), of
 its initial state and of its parameters, and between layers the input gradient is multiplied by the mask.
 
+Memory: `forward` (inference) keeps no tape; each kernel call's intermediates are freed as soon as the next
+layer has its input. A forward_train tape holds, per layer k and direction, the backend's kernel tape, which
+on the numpy backend is about (elements of the layer's dtype; I_k = input_size for k = 0, else D*H_out)
+
+    LSTM  T*B*(I_k + 4H) + (T+1)*B*(H_out + H)      (step-ordered input copy, gates i f g o, h and c)
+    GRU   T*B*(I_k + 4H) + (T+1)*B*H                (input, gates r z n, W_hn h + b_hn, h)
+    RNN   T*B*I_k + (T+1)*B*H                       (input, h)
+
+plus T*B int64 + bool bookkeeping per call, and (L-1) dropout masks of T*B*D*H_out each; other backends keep
+the same quantities give or take the input copy. `tape.nbytes` reports the exact figure (parameters excluded).
+
 Bidirectional layers: the two directions of a layer are independent; on backends in CONCURRENT (whose kernels
 release the GIL) the reverse direction runs in a worker thread while the forward one runs in the caller's.
 """
@@ -76,13 +87,16 @@ class LayerTape:
 
     @property
     def nbytes(self) -> int:
-        """Bytes of the arrays this tape keeps alive (kernel tapes and masks; arrays counted once)."""
+        """Bytes of the arrays this tape alone keeps alive: kernel tapes and masks, each array counted once,
+        the layer's parameters (which the kernel tapes reference) not counted."""
         seen: dict[int, int] = {}
         _count(self.masks, seen)
         for row in self.kernel_tapes:
             for t in row:
                 _count(t.saved, seen)
-        return sum(seen.values())
+        params: dict[int, int] = {}
+        _count(self.layer.state_dict(), params)
+        return sum(n for key, n in seen.items() if key not in params)
 
     def __repr__(self):
         return f"LayerTape({type(self.layer).__name__}, y {self.y_shape}, {self.nbytes} bytes)"
