@@ -227,9 +227,9 @@ def persistent_grid(kernel, args, G, H):
 last_path = None          # (which recurrence path the last call took, its block count): for tests
 
 
-def recur(st, persistent, steps, args, G, H, B, order):
+def recur(st, persistent, step, args, G, H, B, order, phases=((),)):
     """Run a recurrence: the persistent kernel `persistent(*args, U)` where it fits, else for each processing
-    step s in `order` each kernel of `steps` (the phases of one step) as `kernel(s, *args)` over B*H threads."""
+    step s in `order` and each phase of a step, `step(s, *phase, *args)` over B*H threads."""
     global last_path
     plan = persistent_grid(persistent, (*args, 1), G, H)
     tpb = config.CUDA_THREADS_PER_BLOCK
@@ -239,9 +239,10 @@ def recur(st, persistent, steps, args, G, H, B, order):
         last_path = ("persistent", blocks)
         return
     blocks = math.ceil(B * H / tpb)
+    launch = step[blocks, tpb, st]
     for s in order:
-        for kernel in steps:
-            kernel[blocks, tpb, st](s, *args)
+        for phase in phases:
+            launch(s, *phase, *args)
     last_path = ("per-step", blocks)
 
 

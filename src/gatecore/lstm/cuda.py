@@ -112,7 +112,7 @@ def forward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, reverse, w_hr, need_tape
     h_prev_tape = cc.zeros(n_tape, st)
     args = (xw, w_hh, hs, cs, y, lens, T, B, H, int(reverse), int(need_tape), gates, c_tape, c_prev_tape,
             h_prev_tape)
-    cc.recur(st, _forward_persistent, (_forward_step,), args, G, H, B, range(T))
+    cc.recur(st, _forward_persistent, _forward_step, args, G, H, B, range(T))
     h_n = hs[(T % 2) * B * H:(T % 2 + 1) * B * H]
     y_out, h_n, c_n = cc.to_host_or_device(host, st, [(y, (T, B, H)), (h_n, (B, H)), (cs, (B, H))])
     saved = None
@@ -192,7 +192,7 @@ def backward(saved, dy, dh_n, dc_n):
     da = cc.zeros(T * B * G * H, st)
     args = (saved["w_hh"], dy, dh_carry, dc_carry, dh0, da, saved["gates"], saved["c"], saved["c_prev"],
             saved["lengths"], T, B, H, int(saved["reverse"]))
-    cc.recur(st, _backward_persistent, (_backward_step,), args, G, H, B, range(T - 1, -2, -1))
+    cc.recur(st, _backward_persistent, _backward_step, args, G, H, B, range(T - 1, -2, -1))
     grads = cc.input_grads(st, da, da, saved["x"], saved["w_ih"], saved["h_prev"], T, B, I, H, G,
                            saved["has_bias"])
     grads["dh0"] = (dh0, (B, H))
