@@ -14,6 +14,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import gatecore as gc
 from gatecore import onnx as gco
@@ -422,3 +424,18 @@ def test_to_layer_rejects_what_a_layer_cannot_compute(cell, attrs, words):
 def test_projection_has_no_onnx_form():
     with pytest.raises(ValueError, match="proj"):
         gco.from_layer(gc.LSTM(2, 4, proj_size=2, backend="numpy", seed=0))
+
+
+@settings(deadline=None)
+@given(cell=st.sampled_from(["lstm", "gru", "rnn"]), direction=st.sampled_from(DIRECTIONS),
+       T=st.integers(1, 4), B=st.integers(1, 3), I=st.integers(1, 3), H=st.integers(1, 3),
+       seed=st.integers(0, 2**16), general=st.booleans())
+def test_property_shapes_and_lengths_match_onnxruntime(cell, direction, T, B, I, H, seed, general):
+    D = 2 if direction == "bidirectional" else 1
+    lengths = np.random.default_rng(seed).integers(0, T + 1, size=B)
+    inputs = problem(cell, T=T, B=B, I=I, H=H, D=D, dtype=np.float32, lengths=lengths, peepholes=general,
+                     seed=seed)
+    attrs = {"hidden_size": H, "direction": direction, **({"clip": 0.8} if general else {})}
+    ref = run_onnxruntime(cell, inputs, attrs)
+    got = FN[cell](**inputs, **attrs, backend=BACKENDS[-1])
+    check_outputs(got, ref, ORT_TOL, f"{cell} {attrs} T={T} B={B} I={I} H={H} lengths={lengths}")
