@@ -185,11 +185,11 @@ static void float32_case(int cell, const char *what)
     TO_FLOAT(c0, B * H);
 #undef TO_FLOAT
     if (cell == LSTM)
-        status = gc_lstm_forward_f32(T, B, I, H, 0, x, w_ih, w_hh, b_ih, b_hh, NULL, h0, c0, p.lengths, 1, y, h_n,
-                                     c_n, reserve, NBUF);
+        status = gc_lstm_forward_f32(T, B, I, H, 0, x, w_ih, w_hh, b_ih, b_hh, NULL, h0, c0, p.lengths, 1, y,
+                                     h_n, c_n, reserve, NBUF);
     else
-        status = gc_gru_forward_f32(T, B, I, H, x, w_ih, w_hh, b_ih, b_hh, h0, p.lengths, 1, 1, y, h_n, reserve,
-                                    NBUF);
+        status = gc_gru_forward_f32(T, B, I, H, x, w_ih, w_hh, b_ih, b_hh, h0, p.lengths, 1, 1, y, h_n,
+                                    reserve, NBUF);
     for (k = 0; k < T * B * H; ++k)
         if (status != GC_OK || !(fabs(y[k] - p.y[k]) <= 1e-5 + 1e-5 * fabs(p.y[k]))) {
             printf("FAIL %s float32: y[%ld] = %.8g, float64 %.8g (status %d)\n", what, (long)k, y[k], p.y[k],
