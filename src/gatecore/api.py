@@ -16,7 +16,8 @@ _ndarray = np.ndarray
 
 
 def _is_device(a) -> bool:
-    return hasattr(a, "__cuda_array_interface__") and not isinstance(a, _ndarray)
+    return (hasattr(a, "__cuda_array_interface__") or getattr(a, "__cuda_ndarray__", False)) \
+        and not isinstance(a, _ndarray)      # __cuda_ndarray__: Numba device arrays, the simulator's included
 
 
 def _array(name, a, backend):

@@ -10,7 +10,7 @@ CPU_PARALLEL_MIN_WORK = int(os.environ.get("GATECORE_CPU_PARALLEL_MIN_WORK", 655
 
 # CUDA kernels
 _CUDASIM = os.environ.get("NUMBA_ENABLE_CUDASIM") == "1"    # one Python thread per CUDA thread: keep blocks small
-CUDA_THREADS_PER_BLOCK = int(os.environ.get("GATECORE_CUDA_TPB", 256))
+CUDA_THREADS_PER_BLOCK = int(os.environ.get("GATECORE_CUDA_TPB", 16 if _CUDASIM else 256))
 # GEMM tile edge (tile^2 threads per block); fixed when cuda_common is first imported
 CUDA_GEMM_TILE = int(os.environ.get("GATECORE_CUDA_GEMM_TILE", 4 if _CUDASIM else 16))
 # the persistent recurrent kernel keeps each block's slice of w_hh in this many float32 of static shared

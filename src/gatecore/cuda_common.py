@@ -137,14 +137,21 @@ def stream():
 
 
 def is_device(a) -> bool:
-    return a is not None and hasattr(a, "__cuda_array_interface__") and not isinstance(a, np.ndarray)
+    """A GPU array: __cuda_array_interface__ (CuPy, PyTorch, Numba) or a Numba device array (simulator too)."""
+    return a is not None and not isinstance(a, np.ndarray) and (
+        hasattr(a, "__cuda_array_interface__") or getattr(a, "__cuda_ndarray__", False))
 
 
 def to_device(a, st):
     """A flat float32 device view of `a` (a device array in place, a NumPy array copied in); None stays None."""
     if a is None:
         return None
-    d = cuda.as_cuda_array(a) if is_device(a) else cuda.to_device(np.ascontiguousarray(a), stream=st)
+    if getattr(a, "__cuda_ndarray__", False):
+        d = a
+    elif is_device(a):
+        d = cuda.as_cuda_array(a)
+    else:
+        d = cuda.to_device(np.ascontiguousarray(a), stream=st)
     return d.reshape(d.size)
 
 
