@@ -21,11 +21,14 @@ def _is_device(a) -> bool:
 
 
 def _array(name, a, backend):
-    """a as a C-contiguous float ndarray (or a device array for cuda), else TypeError naming `name`."""
+    """a as a float ndarray (or a device array for cuda), else TypeError naming `name`.
+
+    Not yet made C-contiguous: sizes are checked first, so a huge zero-stride view is never copied.
+    """
     if type(a) is _ndarray:
         if a.dtype not in _FLOATS:
             raise TypeError(f"{name} must be float32 or float64, got dtype {a.dtype}")
-        return a if a.flags.c_contiguous else np.ascontiguousarray(a)
+        return a
     if _is_device(a):
         if backend != "cuda":
             raise TypeError(f"{name} is a CUDA device array; pass backend='cuda' or a host array")
@@ -38,7 +41,12 @@ def _array(name, a, backend):
     arr = np.asarray(a)
     if arr.dtype not in _FLOATS:
         raise TypeError(f"{name} must be float32 or float64, got dtype {arr.dtype}")
-    return np.ascontiguousarray(arr)
+    return arr
+
+
+def _contiguous(a):
+    """a C-contiguous (host arrays only; None and device arrays pass through)."""
+    return a if type(a) is not _ndarray or a.flags.c_contiguous else np.ascontiguousarray(a)
 
 
 def _dtype_of(a):
@@ -130,6 +138,7 @@ def _common(cell, x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, reverse, backend, 
         if not isinstance(reverse, (bool, np.bool_)):
             raise TypeError(f"reverse must be a bool, got {type(reverse).__name__}")
         reverse = bool(reverse)
+    x, w_ih, w_hh, b_ih, b_hh, h0, c0, w_hr = map(_contiguous, (x, w_ih, w_hh, b_ih, b_hh, h0, c0, w_hr))
     return backend, x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, reverse, w_hr, (T, B, R, H), dtype
 
 
@@ -145,7 +154,7 @@ def _grad_array(name, a, shape, dtype, backend, device):
         raise TypeError(f"{name} must have the forward call's dtype {dtype}, got {_dtype_of(a)}")
     if tuple(a.shape) != shape:
         _shape_error(name, a, shape)
-    return a
+    return _contiguous(a)
 
 
 def _check_tape(tape, cell):
