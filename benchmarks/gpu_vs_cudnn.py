@@ -1,12 +1,17 @@
 """gatecore backend "cuda" against torch.nn.LSTM/GRU on cuDNN, float32 with TF32 off on both sides.
 
-    python benchmarks/gpu_vs_cudnn.py --out benchmarks/results/gpu          (needs a CUDA GPU and torch with CUDA)
+    python benchmarks/gpu_vs_cudnn.py --out benchmarks/results/gpu          (needs a CUDA GPU and torch with
+    CUDA)
 
-For each cell (LSTM, GRU), H in {256, 512, 1024}, B in {1, 8, 64, 256}, T = 512, I = H: the median wall time of
-forward (inference, no tape) and forward+backward (tape, then all gradients), both libraries fed the same weights
-as device arrays (no host copies timed), every run synchronised. Before timing, each configuration's outputs are
+For each cell (LSTM, GRU), H in {256, 512, 1024}, B in {1, 8, 64, 256}, T = 512, I = H: the median wall time
+of
+forward (inference, no tape) and forward+backward (tape, then all gradients), both libraries fed the same
+weights
+as device arrays (no host copies timed), every run synchronised. Before timing, each configuration's outputs
+are
 checked against cuDNN's. Reported per row: times, the speed-up over cuDNN, per-step latency (time / T) and
-achieved FLOP/s against the card's float32 peak (SMs x 128 lanes x 2 x clock), counting only the matrix products:
+achieved FLOP/s against the card's float32 peak (SMs x 128 lanes x 2 x clock), counting only the matrix
+products:
 forward 2*T*B*G*H*(I+H), forward+backward three times that.
 Writes OUT/gpu_vs_cudnn.json and OUT/gpu_vs_cudnn.md (with the device name).
 """
@@ -96,8 +101,9 @@ def one(cell, T, B, H, repeat, torch, gc, cuda):
 
 
 def table(rows, device, peak):
-    lines = [f"# gatecore cuda vs cuDNN on {device} (float32, TF32 off; peak fp32 {peak / 1e12:.1f} TFLOP/s)", "",
-             "| cell | H | B | mode | gatecore ms | cuDNN ms | speed-up | us/step (ours) | TFLOP/s (ours) | % peak |",
+    lines = [f"# gatecore cuda vs cuDNN on {device} (float32, TF32 off; fp32 peak {peak / 1e12:.1f} TFLOP/s)",
+             "", "| cell | H | B | mode | gatecore ms | cuDNN ms | speed-up | us/step (ours) | TFLOP/s (ours)"
+             " | % peak |",
              "|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         for mode in ("forward", "forward+backward"):
@@ -115,7 +121,8 @@ def main(argv=None):
 
     import gatecore as gc
     if not torch.cuda.is_available() or gc.backends()["cuda"] is not True:
-        sys.exit(f"needs a CUDA GPU: torch.cuda {torch.cuda.is_available()}, gatecore {gc.backends()['cuda']}")
+        sys.exit(f"needs a CUDA GPU: torch.cuda.is_available() {torch.cuda.is_available()}, "
+                 f"gatecore: {gc.backends()['cuda']}")
     torch.backends.cudnn.allow_tf32 = False
     torch.backends.cuda.matmul.allow_tf32 = False
     device, peak = torch.cuda.get_device_name(), fp32_peak(cuda)
@@ -127,7 +134,8 @@ def main(argv=None):
                 print(json.dumps(rows[-1]), flush=True)
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "gpu_vs_cudnn.json"), "w") as f:
-        json.dump({"device": device, "fp32_peak_flops": peak, "torch": torch.__version__, "rows": rows}, f, indent=1)
+        json.dump({"device": device, "fp32_peak_flops": peak, "torch": torch.__version__, "rows": rows}, f,
+                  indent=1)
     text = table(rows, device, peak)
     with open(os.path.join(args.out, "gpu_vs_cudnn.md"), "w") as f:
         f.write(text)

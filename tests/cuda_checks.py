@@ -1,9 +1,13 @@
 """Checks shared by tests/{lstm,gru,rnn}/test_cuda.py: backend "cuda" against the numpy reference.
 
-They run on a real GPU or, without one, on Numba's CUDA simulator (tests/conftest.py sets NUMBA_ENABLE_CUDASIM=1
-when no NVIDIA device is present), on tiny shapes with few threads per block, so that a step spans several blocks
-on the per-step path and one block loops over many (unit, row) items on the persistent path (the simulator runs
-cooperative grids of one block only). float32 results are held against the float64 reference on the same inputs
+They run on a real GPU or, without one, on Numba's CUDA simulator (tests/conftest.py sets
+NUMBA_ENABLE_CUDASIM=1
+when no NVIDIA device is present), on tiny shapes with few threads per block, so that a step spans several
+blocks
+on the per-step path and one block loops over many (unit, row) items on the persistent path (the simulator
+runs
+cooperative grids of one block only). float32 results are held against the float64 reference on the same
+inputs
 at support.TOL (rtol 1e-5, atol 1e-5).
 """
 from __future__ import annotations

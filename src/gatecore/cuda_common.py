@@ -1,6 +1,7 @@
 """What the three `cuda` backends share: tiled GEMM, the persistent-or-per-step recurrence driver, device I/O.
 
-Arrays enter kernels flat (1-D, C order) and kernels index them as `row * width + col`, so one GEMM kernel with
+Arrays enter kernels flat (1-D, C order) and kernels index them as `row * width + col`, so one GEMM kernel
+with
 element strides serves every product of the backends:
 
     gemm:   C[m, n] = sum_k A[a_off + m*a_rs + k*a_cs] * B[b_off + k*b_rs + n*b_cs]  (+ bias1[n] + bias2[n])
@@ -8,9 +9,11 @@ element strides serves every product of the backends:
             TILE x TILE staged in shared memory), so results are deterministic: no atomics anywhere.
     colsum: out[n] = sum_r a[r*N + n]  (bias gradients), one thread per column, rows in order.
 
-The recurrent loop runs either as one persistent cooperative kernel (each block owns U hidden units, keeps their
+The recurrent loop runs either as one persistent cooperative kernel (each block owns U hidden units, keeps
+their
 rows/columns of w_hh in static shared memory and steps in lockstep with a grid barrier) or, where that slice
-does not fit in CUDA_SHARED_FLOATS, the grid would exceed the co-resident block limit, or config says so, as one
+does not fit in CUDA_SHARED_FLOATS, the grid would exceed the co-resident block limit, or config says so, as
+one
 fused launch per step (and per phase) on the same stream, reading w_hh from global memory.
 
 Host side: NumPy inputs are copied in and results copied out; `__cuda_array_interface__` inputs (Numba, CuPy,
@@ -37,8 +40,8 @@ _ACTIVATIONS = {name: cuda.jit(device=True)(getattr(activations, name))
 
 
 def device_function(fn):
-    """Compile a pointwise cell function (plain Python, shared with the CPU backend) as a CUDA device function,
-    with the activations it calls bound to their device versions."""
+    """Compile a pointwise cell function (plain Python, shared with the CPU backend) as a CUDA device
+    function, with the activations it calls bound to their device versions."""
     scope = dict(fn.__globals__)
     scope.update(_ACTIVATIONS)
     return cuda.jit(device=True)(FunctionType(fn.__code__, scope, fn.__name__, fn.__defaults__))
@@ -62,7 +65,7 @@ def time_of(s, length, reverse):
 
 @cuda.jit(device=True)
 def load_rows(w_sh, w, j0, nu, U, G, H):
-    """w_sh[(q*U + u)*H + k] = w[(q*H + j0 + u)*H + k]: rows of units j0..j0+nu-1 of every gate q (forward)."""
+    """w_sh[(q*U + u)*H + k] = w[(q*H + j0 + u)*H + k]: the rows of units j0..j0+nu-1, every gate q."""
     n = G * nu * H
     for idx in range(cuda.threadIdx.x, n, cuda.blockDim.x):
         q = idx // (nu * H)
@@ -137,13 +140,13 @@ def stream():
 
 
 def is_device(a) -> bool:
-    """A GPU array: __cuda_array_interface__ (CuPy, PyTorch, Numba) or a Numba device array (simulator too)."""
+    """A GPU array: __cuda_array_interface__ (CuPy, PyTorch, Numba) or a Numba (or simulator) device array."""
     return a is not None and not isinstance(a, np.ndarray) and (
         hasattr(a, "__cuda_array_interface__") or getattr(a, "__cuda_ndarray__", False))
 
 
 def to_device(a, st):
-    """A flat float32 device view of `a` (a device array in place, a NumPy array copied in); None stays None."""
+    """A flat device view of `a` (a device array in place, a NumPy array copied in); None stays None."""
     if a is None:
         return None
     if getattr(a, "__cuda_ndarray__", False):
@@ -170,7 +173,7 @@ def zeros(n, st):
 
 
 def copy_or_zeros(src, n, st):
-    """A new flat device array of n floats starting with src (a flat device array), or zeros when src is None."""
+    """A new flat device array of n floats starting with src (flat, on the device), or zeros."""
     if src is None:
         return zeros(n, st)
     a = empty(n, st)
@@ -185,7 +188,7 @@ def lengths_on_device(lengths, T, B, st):
 
 
 def gemm(st, A, a_off, a_rs, a_cs, Bm, b_off, b_rs, b_cs, C, c_off, M, N, K, bias1=None, bias2=None):
-    """C[c_off + m*N + n] = sum_k A[..m, k..] * B[..k, n..] (+ bias1[n] + bias2[n]); see the module docstring."""
+    """C[c_off + m*N + n] = sum_k A[m, k] * B[k, n] (+ bias1[n] + bias2[n]), strided as in the module doc."""
     nbias = (bias1 is not None) + (bias2 is not None)
     dummy = C
     b1 = bias1 if bias1 is not None else dummy
@@ -193,7 +196,8 @@ def gemm(st, A, a_off, a_rs, a_cs, Bm, b_off, b_rs, b_cs, C, c_off, M, N, K, bia
     if M == 0 or N == 0:
         return
     grid = (math.ceil(M / TILE), math.ceil(N / TILE))
-    _gemm[grid, (TILE, TILE), st](A, a_off, a_rs, a_cs, Bm, b_off, b_rs, b_cs, C, c_off, M, N, K, b1, b2, nbias)
+    _gemm[grid, (TILE, TILE), st](A, a_off, a_rs, a_cs, Bm, b_off, b_rs, b_cs, C, c_off, M, N, K, b1, b2,
+                                  nbias)
 
 
 def colsum(st, a, R, N):
@@ -266,7 +270,8 @@ def to_host_or_device(host, st, arrays):
 def input_grads(st, dax, dah, x, w_ih, h_prev, T, B, I, H, G, has_bias, rh=None):
     """The products after the backward loop, over all T*B rows at once, as {name: (flat array, shape)}:
 
-        dx = dax @ w_ih          dw_ih = dax^T x          dw_hh = dah^T h_prev     db_ih = Σ dax   db_hh = Σ dah
+        dx = dax @ w_ih          dw_ih = dax^T x          dw_hh = dah^T h_prev     db_ih = Σ dax   db_hh = Σ
+        dah
     dax/dah [T*B, G*H] are the gradients of the x- and h-parts of the pre-activations (the same array for LSTM
     and RNN), h_prev [T*B, H] the state each step read; with rh (GRU, linear_before_reset=False) the n rows of
     dw_hh multiply r*h_prev instead: dw_hh[2H:] = dah[:, 2H:]^T rh.

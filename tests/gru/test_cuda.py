@@ -18,8 +18,8 @@ def test_matches_reference_with_lengths(monkeypatch, lbr, path, reverse):
 @VARIANTS
 def test_full_lengths_no_bias_no_state(monkeypatch, lbr):
     cu.use_path(monkeypatch, "per-step")
-    cu.against_reference("gru", {"linear_before_reset": lbr}, "per-step", True, shape=(4, 2, 3, 2), lengths=None,
-                         bias=False, init_state=False)
+    cu.against_reference("gru", {"linear_before_reset": lbr}, "per-step", True, shape=(4, 2, 3, 2),
+                         lengths=None, bias=False, init_state=False)
 
 
 @VARIANTS

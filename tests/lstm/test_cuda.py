@@ -1,4 +1,4 @@
-"""Backend "cuda" for the LSTM against the numpy reference (see tests/cuda_checks.py for how and at what tolerance)."""
+"""Backend "cuda" for the LSTM against the numpy reference (how, at what tolerance: tests/cuda_checks.py)."""
 import numpy as np
 import pytest
 
@@ -19,7 +19,8 @@ def test_matches_reference_with_lengths(monkeypatch, path, reverse):
 @pytest.mark.parametrize("path", cu.PATHS)
 def test_full_lengths_no_bias_no_state(monkeypatch, path):
     cu.use_path(monkeypatch, path)
-    cu.against_reference("lstm", {}, path, False, shape=(4, 2, 3, 2), lengths=None, bias=False, init_state=False)
+    cu.against_reference("lstm", {}, path, False, shape=(4, 2, 3, 2), lengths=None, bias=False,
+                         init_state=False)
 
 
 def test_device_arrays_in_device_arrays_out(monkeypatch):

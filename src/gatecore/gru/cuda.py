@@ -1,11 +1,11 @@
 """Backend "cuda" for the GRU, both variants: @cuda.jit kernels, float32 (contract in gatecore.backends).
 
-Gates r, z, n along the 3H axis. The x-parts come from one GEMM over all T*B rows, the h-parts inside the loop:
+Gates r, z, n along the 3H axis; the x-parts come from one GEMM over all T*B rows, the h-parts from the loop:
     xw[t] = x[t] @ w_ih^T + b_ih  [T, B, 3H];   h_q = w_hq @ h_{t-1} + b_hq
     r = σ(xw_r + h_r),  z = σ(xw_z + h_z),  h_t = (1 - z) * n + z * h_{t-1}
-    linear_before_reset=True:   n = tanh(xw_n + r * h_n)                               (one phase per step)
-    linear_before_reset=False:  n = tanh(xw_n + w_hn (r * h_{t-1}) + b_hn)             (two phases: r, z; then n)
-Backward, processing steps in reverse, with da_x / da_h the gradients of the x- and h-parts (cell.step_grad etc.):
+    linear_before_reset=True:   n = tanh(xw_n + r * h_n)                       (one phase per step)
+    linear_before_reset=False:  n = tanh(xw_n + w_hn (r * h_{t-1}) + b_hn)     (two phases: r, z; then n)
+Backward, steps in reverse; da_x / da_h are the gradients of the x- and h-parts (cell.step_grad etc.):
     lbr=True:   dh_t = dy[t] + z*dh_{t+1} + w_hh^T da_h(t+1),  da_h = (da_r, da_z, da_n * r)
     lbr=False:  phase A: dh_t = dy[t] + (direct paths) + w_h{r,z}^T da_{r,z}(t+1) -> da_n, da_z
                 phase B: d(rh) = w_hn^T da_n -> da_r, and the path through r * h_{t-1}
@@ -94,8 +94,8 @@ def _forward_rz_unit(s, b, j, w, w_unit, w_gate, xw, b_hh, has_bias, hs, rz, rh,
 
 
 @cuda.jit(device=True)
-def _forward_n_unit(s, b, j, w, w_unit, w_gate, xw, b_hh, has_bias, hs, rz, rh, y, lengths, B, H, reverse, keep,
-                    gates, h_part, h_prev_tape):
+def _forward_n_unit(s, b, j, w, w_unit, w_gate, xw, b_hh, has_bias, hs, rz, rh, y, lengths, B, H, reverse,
+                    keep, gates, h_part, h_prev_tape):
     """linear_before_reset=False, phase 2: n and h_t of step s for row b, unit j (reads every unit's rh)."""
     L = lengths[b]
     cur = (s % 2) * B * H + b * H
@@ -121,23 +121,23 @@ def _forward_n_unit(s, b, j, w, w_unit, w_gate, xw, b_hh, has_bias, hs, rz, rh, 
 
 
 @cuda.jit(device=True)
-def _forward_phase(phase, s, b, j, w, w_unit, w_gate, xw, b_hh, has_bias, hs, rz, rh, y, lengths, B, H, reverse,
-                   keep, gates, h_part, h_prev_tape, lbr):
+def _forward_phase(phase, s, b, j, w, w_unit, w_gate, xw, b_hh, has_bias, hs, rz, rh, y, lengths, B, H,
+                   reverse, keep, gates, h_part, h_prev_tape, lbr):
     """Phase `phase` of step s for row b, unit j: the whole step (lbr), else 0 = r, z and 1 = n, h."""
     if lbr:
         _forward_unit(s, b, j, w, w_unit, w_gate, xw, b_hh, has_bias, hs, rz, rh, y, lengths, B, H, reverse,
                       keep, gates, h_part, h_prev_tape)
     elif phase == 0:
-        _forward_rz_unit(s, b, j, w, w_unit, w_gate, xw, b_hh, has_bias, hs, rz, rh, y, lengths, B, H, reverse,
-                         keep, gates, h_part, h_prev_tape)
+        _forward_rz_unit(s, b, j, w, w_unit, w_gate, xw, b_hh, has_bias, hs, rz, rh, y, lengths, B, H,
+                         reverse, keep, gates, h_part, h_prev_tape)
     else:
         _forward_n_unit(s, b, j, w, w_unit, w_gate, xw, b_hh, has_bias, hs, rz, rh, y, lengths, B, H, reverse,
                         keep, gates, h_part, h_prev_tape)
 
 
 @cuda.jit(cache=True)
-def _forward_persistent(xw, w_hh, b_hh, has_bias, hs, rz, rh, y, lengths, T, B, H, reverse, keep, gates, h_part,
-                        h_prev_tape, lbr, U):
+def _forward_persistent(xw, w_hh, b_hh, has_bias, hs, rz, rh, y, lengths, T, B, H, reverse, keep, gates,
+                        h_part, h_prev_tape, lbr, U):
     w_sh = cuda.shared.array(SHARED, np.float32)
     j0 = cuda.blockIdx.x * U
     nu = min(U, H - j0)
@@ -148,8 +148,8 @@ def _forward_persistent(xw, w_hh, b_hh, has_bias, hs, rz, rh, y, lengths, T, B, 
         for phase in range(1 if lbr else 2):
             for item in range(cuda.threadIdx.x, nu * B, cuda.blockDim.x):
                 u = item % nu
-                _forward_phase(phase, s, item // nu, j0 + u, w_sh, u * H, U * H, xw, b_hh, has_bias, hs, rz, rh,
-                               y, lengths, B, H, reverse, keep, gates, h_part, h_prev_tape, lbr)
+                _forward_phase(phase, s, item // nu, j0 + u, w_sh, u * H, U * H, xw, b_hh, has_bias, hs, rz,
+                               rh, y, lengths, B, H, reverse, keep, gates, h_part, h_prev_tape, lbr)
             grid.sync()
 
 
@@ -159,8 +159,8 @@ def _forward_step(s, phase, xw, w_hh, b_hh, has_bias, hs, rz, rh, y, lengths, T,
     idx = cuda.grid(1)
     if idx < B * H:
         j = idx % H
-        _forward_phase(phase, s, idx // H, j, w_hh, j * H, H * H, xw, b_hh, has_bias, hs, rz, rh, y, lengths, B,
-                       H, reverse, keep, gates, h_part, h_prev_tape, lbr)
+        _forward_phase(phase, s, idx // H, j, w_hh, j * H, H * H, xw, b_hh, has_bias, hs, rz, rh, y, lengths,
+                       B, H, reverse, keep, gates, h_part, h_prev_tape, lbr)
 
 
 _PHASES = {True: ((0,),), False: ((0,), (1,))}
@@ -184,7 +184,8 @@ def forward(x, w_ih, w_hh, b_ih, b_hh, h0, lengths, reverse, linear_before_reset
     has_bias = b_hh is not None
     args = (xw, w_hh, b_hh if has_bias else xw, int(has_bias), hs, rz, rh, y, lens, T, B, H, int(reverse),
             int(need_tape), gates, h_part, h_prev_tape, int(linear_before_reset))
-    cc.recur(st, _forward_persistent, _forward_step, args, G, H, B, range(T), _PHASES[bool(linear_before_reset)])
+    cc.recur(st, _forward_persistent, _forward_step, args, G, H, B, range(T),
+             _PHASES[bool(linear_before_reset)])
     h_n = hs[(T % 2) * B * H:(T % 2 + 1) * B * H]
     y_out, h_n = cc.to_host_or_device(host, st, [(y, (T, B, H)), (h_n, (B, H))])
     saved = None
@@ -274,8 +275,8 @@ def _backward_phase(phase, s, b, j, w, w_col, w_row, dy, dh_carry, dh0, dax, dah
                     lengths, B, H, reverse, lbr):
     """Phase `phase` of backward step s for row b, unit j: the whole step (lbr), else 0 = A and 1 = B."""
     if lbr:
-        _backward_unit(s, b, j, w, w_col, w_row, dy, dh_carry, dh0, dax, dah, gates, h_part, h_prev_tape, lengths,
-                       B, H, reverse)
+        _backward_unit(s, b, j, w, w_col, w_row, dy, dh_carry, dh0, dax, dah, gates, h_part, h_prev_tape,
+                       lengths, B, H, reverse)
     elif phase == 0:
         _backward_nz_unit(s, b, j, w, w_col, w_row, dy, dh_carry, dh0, dax, dah, gates, h_part, h_prev_tape,
                           lengths, B, H, reverse)
@@ -285,8 +286,8 @@ def _backward_phase(phase, s, b, j, w, w_col, w_row, dy, dh_carry, dh0, dax, dah
 
 
 @cuda.jit(cache=True)
-def _backward_persistent(w_hh, dy, dh_carry, dh0, dax, dah, gates, h_part, h_prev_tape, lengths, T, B, H, reverse,
-                         lbr, U):
+def _backward_persistent(w_hh, dy, dh_carry, dh0, dax, dah, gates, h_part, h_prev_tape, lengths, T, B, H,
+                         reverse, lbr, U):
     w_sh = cuda.shared.array(SHARED, np.float32)
     j0 = cuda.blockIdx.x * U
     nu = min(U, H - j0)

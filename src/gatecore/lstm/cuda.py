@@ -1,10 +1,12 @@
-"""Backend "cuda" for the LSTM: @cuda.jit kernels, float32, forward and backward (contract in gatecore.backends).
+"""Backend "cuda" for the LSTM: @cuda.jit kernels, float32, forward and backward (contract in
+gatecore.backends).
 
 Equations (gates i, f, g, o along the 4H axis), with the input part projected for all T*B rows by one GEMM:
     xw[t] = x[t] @ w_ih^T + b_ih + b_hh                                  [T, B, 4H]
     a = xw[t] + w_hh @ h_{t-1};  i, f, g, o = σ(a_i), σ(a_f), tanh(a_g), σ(a_o)
     c_t = f * c_{t-1} + i * g;   h_t = o * tanh(c_t)
-Backward, processing steps in reverse (dh from dy, from dh_n at a sequence's last real step, and through w_hh):
+Backward, processing steps in reverse (dh from dy, from dh_n at a sequence's last real step, and through
+w_hh):
     dh_t = dy[t] + w_hh^T da_{t+1};  (da_i, da_f, da_g, da_o, dc_{t-1}) = cell.step_grad(..., dh_t, dc_t)
     then dx = da @ w_ih, dw_ih = da^T x, dw_hh = da^T h_prev, db_ih = db_hh = Σ da   (cuda_common.input_grads)
 
@@ -118,7 +120,8 @@ def forward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, reverse, w_hr, need_tape
     saved = None
     if need_tape:
         saved = {"x": x, "w_ih": w_ih, "w_hh": w_hh, "lengths": lens, "gates": gates, "c": c_tape,
-                 "c_prev": c_prev_tape, "h_prev": h_prev_tape, "shape": (T, B, I, H), "reverse": bool(reverse),
+                 "c_prev": c_prev_tape, "h_prev": h_prev_tape, "shape": (T, B, I,
+                                                                         H), "reverse": bool(reverse),
                  "has_bias": b_ih is not None, "host": host}
     return y_out, h_n, c_n, saved
 
@@ -177,8 +180,8 @@ def _backward_step(s, w_hh, dy, dh_carry, dc_carry, dh0, da, gates, c_tape, c_pr
     idx = cuda.grid(1)
     if idx < B * H:
         j = idx % H
-        _backward_unit(s, idx // H, j, w_hh, j, H, dy, dh_carry, dc_carry, dh0, da, gates, c_tape, c_prev_tape,
-                       lengths, B, H, reverse)
+        _backward_unit(s, idx // H, j, w_hh, j, H, dy, dh_carry, dc_carry, dh0, da, gates, c_tape,
+                       c_prev_tape, lengths, B, H, reverse)
 
 
 def backward(saved, dy, dh_n, dc_n):

@@ -1,4 +1,5 @@
-"""Backend "cuda" for the Elman RNN: @cuda.jit kernels, float32, forward and backward (contract in gatecore.backends).
+"""Backend "cuda" for the Elman RNN: @cuda.jit kernels, float32, forward and backward (contract in
+gatecore.backends).
 
 Equations, with the input part projected for all T*B rows by one GEMM:
     xw[t] = x[t] @ w_ih^T + b_ih + b_hh                     [T, B, H]
@@ -149,8 +150,8 @@ def backward(saved, dy, dh_n):
     dh_carry = cc.copy_or_zeros(dh_n, B * H, st)
     dh0 = cc.empty(B * H, st)
     da = cc.zeros(T * B * H, st)
-    args = (saved["w_hh"], dy, dh_carry, dh0, da, saved["h"], saved["lengths"], T, B, H, int(saved["reverse"]),
-            saved["act"])
+    args = (saved["w_hh"], dy, dh_carry, dh0, da, saved["h"], saved["lengths"], T, B, H,
+            int(saved["reverse"]), saved["act"])
     cc.recur(st, _backward_persistent, _backward_step, args, G, H, B, range(T - 1, -2, -1))
     grads = cc.input_grads(st, da, da, saved["x"], saved["w_ih"], saved["h_prev"], T, B, I, H, G,
                            saved["has_bias"])
