@@ -190,6 +190,16 @@ def test_chunkings_that_cannot_work_raise_before_computing():
         gcd.forward(layer, da.from_array(x, chunks=(6, 3, 3)), lengths=bad)[0].compute()
 
 
+def test_progress_comes_from_dask_diagnostics(capsys):
+    from dask.diagnostics import ProgressBar
+    layer = gc.RNN(2, 3, dtype=np.float64, backend="numpy", seed=0)
+    x, _ = problem(4, 6, 2, np.float64, seed=0)
+    with dask.config.set(scheduler="sync"), ProgressBar(out=sys.stdout):
+        h_n = gcd.forward(layer, da.from_array(x, chunks=(2, 3, 2)))[1].compute()
+    assert "100%" in capsys.readouterr().out
+    support.assert_close(h_n, layer(x)[1], *support.TOL[np.dtype(np.float64)], what="h_n")
+
+
 def test_import_gatecore_does_not_import_dask():
     code = "import sys, gatecore; assert 'dask' not in sys.modules, 'dask imported'"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
