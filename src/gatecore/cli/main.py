@@ -33,6 +33,8 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--dtype", default="float32", choices=("float32", "float64"))
     b.add_argument("--no-backward", action="store_true", help="forward only")
     b.add_argument("--min-time", type=float, default=None, help="seconds of timing per point")
+    b.add_argument("--threads", type=int, default=None,
+                   help="threads for every implementation alike (numba, torch, onnxruntime); default: each its own")
     b.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     c = sub.add_parser("check", help="every available backend against the references; exit 1 on any failure")

@@ -1,0 +1,221 @@
+"""`gatecore bench`: the throughput matrix, cells x implementations x (T, B, H) x {forward, forward+backward},
+with gatecore's backends and the peers installed here (peers.py) timed in the same run.
+
+Each point is timed as the median of repeated calls after one warm-up call (which pays Numba's compilation),
+for at least `min_time` seconds. Ratios are `peer seconds / gatecore seconds` at the same point and mode, so
+> 1 means gatecore is faster; a summary gives, per (backend, cell, mode), the geometric mean of the ratio
+against the faster of torch and onnxruntime and the worst point. I = H throughout (the input is as wide as
+the layer). FLOPs: flops.py.
+
+Writes OUT/bench.json, OUT/bench.md (a markdown table for benchmarks/results/) and OUT/bench.png.
+"""
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import os
+import platform
+import statistics
+import time
+
+import gatecore as gc
+from gatecore.backends import NAMES, kernels
+
+from . import require
+from .flops import flops
+from .peers import PEERS, make, set_threads, why_not
+
+ISSUE8 = list(itertools.product((16, 128, 512), (1, 16, 64), (64, 256, 512)))
+QUICK = [(16, 16, 64), (64, 16, 128), (32, 64, 256)]
+DEFAULT = [(16, 16, 64), (128, 16, 256), (128, 64, 256), (512, 16, 512)]
+FAST_PEERS = ("torch", "onnxruntime")
+MODES = ("forward", "forward+backward")
+
+
+def parse_sizes(text, quick=False):
+    """[(T, B, H)] from 'issue8', 'quick', 'default' or 'TxBxH,TxBxH,...'; ValueError names --sizes."""
+    if text is None:
+        return QUICK if quick else DEFAULT
+    named = {"issue8": ISSUE8, "quick": QUICK, "default": DEFAULT}
+    if text in named:
+        return named[text]
+    sizes = []
+    for item in text.split(","):
+        parts = item.strip().lower().split("x")
+        if len(parts) != 3 or not all(p.isdigit() and int(p) > 0 for p in parts):
+            raise ValueError(f"--sizes must be issue8, quick, default or TxBxH,... with positive integers, got {item!r}")
+        sizes.append(tuple(int(p) for p in parts))
+    return sizes
+
+
+def median_seconds(fn, min_time=0.3, max_calls=200):
+    """Median wall time of fn() over repeated calls (at least 3, for at least min_time s) after a warm-up."""
+    fn()
+    times = []
+    start = time.perf_counter()
+    while len(times) < 3 or (time.perf_counter() - start < min_time and len(times) < max_calls):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def measure(impls, cells, sizes, dtype="float32", backward=True, min_time=0.3, progress=None):
+    """[record] for every (cell, size, impl, mode); a record holds the time or the reason it was skipped."""
+    records = []
+    for cell, (T, B, H), impl in itertools.product(cells, sizes, impls):
+        try:
+            fwd, fwd_bwd = make(impl, cell, T, B, H, H, dtype)
+        except Exception as e:
+            fwd = fwd_bwd = None
+            reason = f"{type(e).__name__}: {e}"
+        for mode, fn in zip(MODES, (fwd, fwd_bwd if backward else None)):
+            if mode == "forward+backward" and not backward:
+                continue
+            rec = {"cell": cell, "impl": impl, "mode": mode, "T": T, "B": B, "I": H, "H": H, "dtype": dtype,
+                   "flops": flops(cell, T, B, H, H, backward=mode != "forward")}
+            if fn is None:
+                rec["skipped"] = reason if fwd is None else f"{impl} offers no {mode}"
+            else:
+                try:
+                    s = median_seconds(fn, min_time)
+                    rec.update(seconds=s, seq_per_s=B / s, gflops=rec["flops"] / s / 1e9)
+                except Exception as e:  # a broken implementation is reported, the others still get timed
+                    rec["skipped"] = f"failed: {type(e).__name__}: {e}"
+            records.append(rec)
+            if progress is not None:
+                progress.update(1)
+    _add_ratios(records)
+    return records
+
+
+def _key(r):
+    return r["cell"], r["mode"], r["T"], r["B"], r["H"]
+
+
+def _add_ratios(records):
+    """rec['ratio'][peer] = peer seconds / rec seconds for gatecore backends, peers measured at the same point."""
+    timed = {(_key(r), r["impl"]): r["seconds"] for r in records if "seconds" in r}
+    others = sorted({r["impl"] for r in records} - set(NAMES)) + ["c", "numpy"]
+    for r in records:
+        if "seconds" in r and r["impl"] in NAMES:
+            r["ratio"] = {p: timed[(_key(r), p)] / r["seconds"] for p in others
+                          if p != r["impl"] and (_key(r), p) in timed}
+
+
+def summarise(records):
+    """[{backend, cell, mode, peer, geomean, worst, worst_at, points}]: gatecore against the faster of torch and
+    onnxruntime at each point ('fastest peer'), and against each anchor separately."""
+    rows = []
+    groups = {}
+    for r in records:
+        if "ratio" in r:
+            groups.setdefault((r["impl"], r["cell"], r["mode"]), []).append(r)
+    for (impl, cell, mode), recs in sorted(groups.items()):
+        peers = sorted({p for r in recs for p in r["ratio"]})
+        fast = [(min(r["ratio"][p] for p in FAST_PEERS if p in r["ratio"]), r) for r in recs
+                if any(p in r["ratio"] for p in FAST_PEERS)]
+        series = [("fastest peer", fast)] + [(p, [(r["ratio"][p], r) for r in recs if p in r["ratio"]]) for p in peers]
+        for peer, pts in series:
+            if not pts:
+                continue
+            worst, at = min(pts, key=lambda v: v[0])
+            rows.append({"backend": impl, "cell": cell, "mode": mode, "peer": peer, "points": len(pts),
+                         "geomean": math.exp(sum(math.log(v) for v, _ in pts) / len(pts)), "worst": worst,
+                         "worst_at": f"T={at['T']} B={at['B']} H={at['H']}"})
+    return rows
+
+
+def table(records) -> str:
+    """Markdown: one row per timed point, with its ratio to each peer (> 1: gatecore faster)."""
+    head = "| cell | mode | T | B | H | impl | ms | seq/s | GFLOP/s | ratios (peer s / this s) |"
+    lines = [head, "|" + "---|" * 10]
+    for r in records:
+        if "seconds" not in r:
+            continue
+        ratios = ", ".join(f"{p} {v:.2f}x" for p, v in r.get("ratio", {}).items())
+        lines.append(f"| {r['cell']} | {r['mode']} | {r['T']} | {r['B']} | {r['H']} | {r['impl']} | "
+                     f"{r['seconds'] * 1e3:.3f} | {r['seq_per_s']:.0f} | {r['gflops']:.2f} | {ratios} |")
+    return "\n".join(lines)
+
+
+def summary_table(rows) -> str:
+    lines = ["| backend | cell | mode | vs | points | geomean ratio | worst ratio | worst at |", "|" + "---|" * 8]
+    for s in rows:
+        lines.append(f"| {s['backend']} | {s['cell']} | {s['mode']} | {s['peer']} | {s['points']} | "
+                     f"{s['geomean']:.2f}x | {s['worst']:.2f}x | {s['worst_at']} |")
+    return "\n".join(lines)
+
+
+def _plot(records, path):
+    matplotlib = require("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    panels = sorted({(r["cell"], r["mode"]) for r in records})
+    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 4), squeeze=False)
+    for ax, (cell, mode) in zip(axes[0], panels):
+        mine = [r for r in records if r["cell"] == cell and r["mode"] == mode and "seconds" in r]
+        points = sorted({(r["T"], r["B"], r["H"]) for r in mine})
+        for impl in dict.fromkeys(r["impl"] for r in mine):
+            got = {(r["T"], r["B"], r["H"]): r["gflops"] for r in mine if r["impl"] == impl}
+            ax.plot([i for i, p in enumerate(points) if p in got], [got[p] for p in points if p in got], "o-",
+                    label=impl)
+        ax.set_xticks(range(len(points)), [f"{T}x{B}x{H}" for T, B, H in points], rotation=90, fontsize=7)
+        ax.set_yscale("log")
+        ax.set_ylabel("GFLOP/s")
+        ax.set_title(f"{cell} {mode}")
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _names(text, allowed, what):
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    bad = [n for n in names if n not in allowed]
+    if bad or not names:
+        raise SystemExit(f"gatecore bench: {what} must name some of {', '.join(allowed)}, got {bad or names}")
+    return names
+
+
+def run_bench(args) -> int:
+    """The `gatecore bench` command."""
+    tqdm = require("tqdm").tqdm
+    cells = _names(args.cells, ("lstm", "gru", "rnn"), "--cells")
+    try:
+        sizes = parse_sizes(args.sizes, args.quick)
+    except ValueError as e:
+        raise SystemExit(f"gatecore bench: {e}") from None
+    status = gc.backends()
+    if args.backends is None:
+        mine = [b for b in NAMES if status[b] is True and b != "numpy"]
+    else:
+        mine = _names(args.backends, NAMES, "--backends")
+    peers = list(PEERS) + ["c", "numpy"] if args.peers is None else _names(args.peers, PEERS + ("c", "numpy"),
+                                                                             "--peers")
+    impls = list(dict.fromkeys(mine + peers))
+    usable = [n for n in impls if why_not(n) is None]
+    for n in impls:
+        if n not in usable:
+            print(f"skipping {n}: {why_not(n)}")
+    set_threads(args.threads)
+    min_time = args.min_time if args.min_time is not None else (0.1 if args.quick else 0.3)
+    total = len(cells) * len(sizes) * len(usable) * (1 if args.no_backward else 2)
+    with tqdm(total=total, desc="bench", disable=args.no_progress, dynamic_ncols=True) as bar:
+        records = measure(usable, cells, sizes, args.dtype, not args.no_backward, min_time, bar)
+    summary = summarise(records)
+    os.makedirs(args.out, exist_ok=True)
+    meta = {"machine": platform.machine(), "processor": platform.processor(), "cpus": os.cpu_count(),
+            "python": platform.python_version(), "gatecore": gc.__version__, "backends": status,
+            "dtype": args.dtype, "min_time": min_time, "threads": args.threads}
+    with open(os.path.join(args.out, "bench.json"), "w") as f:
+        json.dump({"meta": meta, "records": records, "summary": summary}, f, indent=1)
+    md = f"{table(records)}\n\n{summary_table(summary)}\n"
+    with open(os.path.join(args.out, "bench.md"), "w") as f:
+        f.write(md)
+    _plot(records, os.path.join(args.out, "bench.png"))
+    print(md)
+    print(f"wrote {args.out}/bench.json, bench.md and bench.png")
+    return 0
