@@ -21,6 +21,8 @@ try:
 except ImportError:  # pragma: no cover - torch is in the test extra
     torch = None
 
+# (T, B, I, H): single steps, single rows, width 1 and I != H
+ODD_SHAPES = [(1, 1, 1, 1), (1, 3, 4, 2), (5, 1, 2, 3), (3, 2, 5, 1), (4, 3, 1, 4)]
 _PARAMS = {"w_ih": "weight_ih", "w_hh": "weight_hh", "b_ih": "bias_ih", "b_hh": "bias_hh", "w_hr": "weight_hr"}
 
 
@@ -123,3 +125,10 @@ def check_finite_differences(cell, problem, reverse=False, **opts):
     for name in names:
         fd = support.finite_difference(cell, problem, "numpy", dy, dh, dc, name, reverse=reverse, **opts)
         support.assert_close(grads[support.GRAD_OF[name]], fd, *support.FD_TOL, f"{cell} d{name} vs FD")
+
+
+def check_without_bias_or_state(cell, T, B, I, H, seed, **opts):
+    """No biases and no initial state: gradients match central differences and no db_* (or dw_hr) appears."""
+    problem = support.random_problem(cell, T, B, I, H, bias=False, init_state=False, seed=seed)
+    check_finite_differences(cell, problem, **opts)
+    assert not {"db_ih", "db_hh", "dw_hr"} & set(support.run(cell, problem, "numpy", **opts)[1])
