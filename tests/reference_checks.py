@@ -1,13 +1,13 @@
 """Checks shared by tests/{lstm,gru,rnn}/test_reference.py: the numpy backend against torch.nn and against
 central finite differences (float64; tolerances support.TOL and support.FD_TOL).
 
-`torch_run(cell, problem, dy, dh, dc, reverse, **opts)` takes the keyword arguments of <cell>_forward (as made by
-tests.support.random_problem, float64) and the upstream gradients, and returns (outputs, gradients) named as
-gatecore names them, computed by torch autograd. reverse=True runs a bidirectional torch layer and keeps its
-reverse half (which on packed input reads each sequence from its own end). `lengths` go through
+`torch_run(cell, problem, dy, dh, dc, reverse, **opts)` takes the keyword arguments of <cell>_forward (as made
+by tests.support.random_problem, float64) and the upstream gradients, and returns (outputs, gradients) named
+as gatecore names them, computed by torch autograd. reverse=True runs a bidirectional torch layer and keeps
+its reverse half (which on packed input reads each sequence from its own end). `lengths` go through
 pack_padded_sequence(enforce_sorted=False); torch refuses length 0, so those batch rows are left out of the
-torch call and filled in from the semantics of API.md §1: y = 0, h_n = h0, c_n = c0, dx = 0, dh0 = dh_n,
-dc0 = dc_n, and no contribution to the weight gradients.
+torch call and filled in from the semantics of API.md §1: y = 0, h_n = h0, c_n = c0, dx = 0, dh0 = dh_n, dc0 =
+dc_n, and no contribution to the weight gradients.
 """
 from __future__ import annotations
 
@@ -23,7 +23,8 @@ except ImportError:  # pragma: no cover - torch is in the test extra
 
 # (T, B, I, H): single steps, single rows, width 1 and I != H
 ODD_SHAPES = [(1, 1, 1, 1), (1, 3, 4, 2), (5, 1, 2, 3), (3, 2, 5, 1), (4, 3, 1, 4)]
-_PARAMS = {"w_ih": "weight_ih", "w_hh": "weight_hh", "b_ih": "bias_ih", "b_hh": "bias_hh", "w_hr": "weight_hr"}
+_PARAMS = {"w_ih": "weight_ih", "w_hh": "weight_hh", "b_ih": "bias_ih", "b_hh": "bias_hh",
+           "w_hr": "weight_hr"}
 
 
 def _module(cell, problem, reverse, opts):
@@ -46,7 +47,7 @@ def _module(cell, problem, reverse, opts):
 
 
 def _state(value, B, width, keep, reverse):
-    """Initial state for torch: [D, B', width] with ours in the used direction, plus the leaf to differentiate."""
+    """Initial state for torch, [D, B', width] with ours in the used direction, and the leaf to take d of."""
     leaf = torch.tensor(np.zeros((B, width)) if value is None else value, requires_grad=True)
     other = torch.zeros((len(keep), width), dtype=torch.float64)
     both = [other, leaf[keep]] if reverse else [leaf[keep]]
@@ -54,7 +55,7 @@ def _state(value, B, width, keep, reverse):
 
 
 def torch_run(cell, problem, dy, dh, dc=None, reverse=False, **opts):
-    """(outputs {y, h_n[, c_n]}, gradients {dx, dh0[, dc0], dw_ih, dw_hh[, db_ih, db_hh][, dw_hr]}) from torch."""
+    """From torch: (outputs {y, h_n[, c_n]}, gradients {dx, dh0[, dc0], dw_ih, dw_hh[, db_*][, dw_hr]})."""
     x = problem["x"]
     T, B, _ = x.shape
     R = problem["w_hh"].shape[1]
@@ -75,7 +76,8 @@ def torch_run(cell, problem, dy, dh, dc=None, reverse=False, **opts):
     if len(keep):
         inp = x_t[:, keep]
         if lengths is not None:
-            inp = torch.nn.utils.rnn.pack_padded_sequence(inp, torch.from_numpy(np.asarray(lengths)[keep]), enforce_sorted=False)
+            kept = torch.from_numpy(np.asarray(lengths)[keep])
+            inp = torch.nn.utils.rnn.pack_padded_sequence(inp, kept, enforce_sorted=False)
         y, s_n = module(inp, state)
         if lengths is not None:
             y = torch.nn.utils.rnn.pad_packed_sequence(y, total_length=T)[0]

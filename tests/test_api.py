@@ -1,9 +1,9 @@
 """API.md §5 on the numpy, c and cpu backends (each skipped with the reason while it cannot run here).
 
-Bad input raises ValueError (shapes, lengths, option values, sizes that overflow) or TypeError (dtypes, integer,
-bool and complex data, non-arrays, a foreign tape) whose message names the argument. Merely unusual input is
-accepted: non-contiguous and Fortran-ordered arrays and lengths given as a list give bitwise the same results as
-their plain forms; NaN and Inf in one batch row reach only that row's outputs and input gradients.
+Bad input raises ValueError (shapes, lengths, option values, sizes that overflow) or TypeError (dtypes,
+integer, bool and complex data, non-arrays, a foreign tape) whose message names the argument. Merely unusual
+input is accepted: non-contiguous and Fortran-ordered arrays and lengths given as a list give bitwise the same
+results as their plain forms; NaN and Inf in one batch row reach only that row's outputs and input gradients.
 """
 import math
 import re

@@ -1,9 +1,10 @@
-"""Every available backend held against the numpy reference, forward and backward, on hypothesis-drawn problems.
+"""Every available backend held against the numpy reference, forward and backward, on hypothesis-drawn
+problems.
 
-float32 results are compared with the float64 reference on identical inputs (the float32 values upcast), float64
-results with the float64 reference, at support.TOL. A backend that is unavailable here, or whose kernel module
-does not import yet, is skipped with the reason. The numpy backend itself is checked in float32 only (its float64
-run is the reference). Also: gc.backends() and the bitwise determinism of each backend.
+float32 results are compared with the float64 reference on identical inputs (the float32 values upcast),
+float64 results with the float64 reference, at support.TOL. A backend that is unavailable here, or whose
+kernel module does not import yet, is skipped with the reason. The numpy backend itself is checked in float32
+only (its float64 run is the reference). Also: gc.backends() and the bitwise determinism of each backend.
 """
 import importlib
 import os

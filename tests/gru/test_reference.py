@@ -1,6 +1,7 @@
 """The numpy GRU backend against torch.nn.GRU (linear_before_reset=True; float64, support.TOL), against a
-hand-written per-step loop of the original equations (linear_before_reset=False, which torch lacks) and against
-central differences (support.FD_TOL) for both variants."""
+hand-written per-step loop of the original equations (linear_before_reset=False, which torch lacks) and
+against central differences (support.FD_TOL) for both variants.
+"""
 import numpy as np
 import pytest
 
@@ -33,7 +34,7 @@ def _sigmoid(v):
 
 
 def original_gru_loop(x, w_ih, w_hh, b_ih=None, b_hh=None, h0=None, lengths=None, reverse=False):
-    """The original GRU (n = tanh(W_in x + b_in + W_hn (r*h) + b_hn)), one batch row and one step at a time."""
+    """The original GRU, n = tanh(W_in x + b_in + W_hn (r*h) + b_hn), one batch row and step at a time."""
     T, B, _ = x.shape
     H = w_hh.shape[1]
     b_ih = np.zeros(3 * H) if b_ih is None else b_ih

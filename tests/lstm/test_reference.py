@@ -1,4 +1,5 @@
-"""The numpy LSTM backend against torch.nn.LSTM (float64, support.TOL) and central differences (support.FD_TOL)."""
+"""The numpy LSTM backend against torch.nn.LSTM (float64, support.TOL) and central differences
+(support.FD_TOL)."""
 import numpy as np
 import pytest
 

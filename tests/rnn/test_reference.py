@@ -30,7 +30,7 @@ def test_odd_shapes_match_torch(nonlinearity, T, B, I, H, reverse):
 
 
 def test_relu_clips_and_tanh_does_not():
-    """relu outputs are >= 0 with some exact zeros; tanh outputs take both signs (the option is not ignored)."""
+    """relu outputs are >= 0 with some exact zeros; tanh outputs take both signs (the option is used)."""
     problem = support.random_problem("rnn", 4, 3, 3, 4, seed=22, scale=1.0)
     y_relu = support.forward("rnn", problem, "numpy", nonlinearity="relu")[0]
     y_tanh = support.forward("rnn", problem, "numpy", nonlinearity="tanh")[0]
