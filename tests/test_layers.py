@@ -351,3 +351,19 @@ def test_tape_size_and_inference_keeps_none():
     assert tape.nbytes >= sum(m.nbytes for m in tape.masks) + 2 * 2 * T * B * 4 * H * 8
     out = layer(x)
     assert len(out) == 2
+
+
+def test_concurrent_directions_give_the_same_result(monkeypatch):
+    """The threaded path for the two directions of a layer (layers.CONCURRENT) equals the sequential one."""
+    from gatecore import layers
+    layer = make("lstm-proj", 2, True, dropout=0.3, seed=1)
+    x, state, dy, dstate = problem("lstm-proj", layer, True)
+    y, st, tape = layer.forward_train(x, state, lengths=LENGTHS)
+    g = layer.backward(tape, dy, dstate)
+    monkeypatch.setattr(layers, "CONCURRENT", frozenset({"numpy"}))
+    again = make("lstm-proj", 2, True, dropout=0.3, seed=1)
+    y2, st2, tape2 = again.forward_train(x, state, lengths=LENGTHS)
+    g2 = again.backward(tape2, dy, dstate)
+    assert np.array_equal(y, y2) and all(np.array_equal(a, b) for a, b in zip(st, st2))
+    assert np.array_equal(g.dx, g2.dx)
+    assert all(np.array_equal(g.params[k], g2.params[k]) for k in g.params)
