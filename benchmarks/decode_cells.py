@@ -3,7 +3,7 @@
 Each step's input is the last step's output (x_{t+1} = h_t, so I = H), so the steps cannot be batched: what is
 measured is the cost of one call per step. Every contender runs float32 with the same weights and starting
 input; the final h of each is checked against gatecore's numpy backend (rtol 1e-4) before its time counts.
-ONNX Runtime runs a one-step ONNX LSTM graph (gates iofc, converted from PyTorch's ifgo) fed one step at a time.
+ONNX Runtime runs a one-step ONNX LSTM graph (gates iofc, from PyTorch's ifgo) fed one step at a time.
 
     python benchmarks/decode_cells.py [--steps 1000] [--hidden 256] [--repeats 5] [--out benchmarks/results]
 

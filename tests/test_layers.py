@@ -10,6 +10,8 @@ import itertools
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import gatecore as gc
 from gatecore.backends import kernels
@@ -57,8 +59,8 @@ def make(kind, num_layers=1, bidirectional=False, batch_first=False, dtype=F64, 
 def to_torch(kind, layer):
     """The torch module with the layer's configuration and weights (float64)."""
     _, tcls, opts = KINDS[kind]
-    module = tcls(I, H, layer.num_layers, bidirectional=layer.bidirectional, batch_first=layer.batch_first,
-                  dtype=torch.float64, **opts)
+    module = tcls(I, H, layer.num_layers, bias=layer.bias, bidirectional=layer.bidirectional,
+                  batch_first=layer.batch_first, dtype=torch.float64, **opts)
     module.load_state_dict({k: torch.from_numpy(np.array(v, F64)) for k, v in layer.state_dict().items()})
     return module
 
@@ -144,6 +146,15 @@ def check_against_torch(kind, layer, init_state, lengths):
 def test_against_torch_numpy(kind, num_layers, bidirectional, batch_first, use_lengths, init_state):
     layer = make(kind, num_layers, bidirectional, batch_first)
     check_against_torch(kind, layer, init_state, LENGTHS if use_lengths else None)
+
+
+@given(kind=st.sampled_from(list(KINDS)), num_layers=st.integers(1, 3), bidirectional=st.booleans(),
+       batch_first=st.booleans(), bias=st.booleans(), init_state=st.booleans(), seed=st.integers(0, 2**16),
+       lengths=st.none() | st.lists(st.integers(1, T), min_size=B, max_size=B))
+def test_against_torch_drawn_options(kind, num_layers, bidirectional, batch_first, bias, init_state, seed,
+                                     lengths):
+    layer = make(kind, num_layers, bidirectional, batch_first, seed=seed, bias=bias)
+    check_against_torch(kind, layer, init_state, None if lengths is None else np.array(lengths))
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

@@ -51,7 +51,7 @@ from .dropout import Dropout, check_p
 # Backends whose two directions of a layer run concurrently (their kernels release the GIL). Empty: on the
 # 2-core development machine neither "c" (cffi releases the GIL) nor "numpy" measured faster threaded (LSTM
 # T=40 B=8 H=64: within noise), and "cpu" kernels are already parallel=True (two concurrent parallel regions
-# also need a thread-safe Numba threading layer: tbb or omp, not workqueue). Add a name where it measures faster.
+# also need a thread-safe Numba threading layer: tbb or omp, not workqueue). Add names that measure faster.
 CONCURRENT: frozenset = frozenset()
 
 _pool: ThreadPoolExecutor | None = None
