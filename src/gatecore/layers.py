@@ -28,8 +28,10 @@ on the numpy backend is about (elements of the layer's dtype; I_k = input_size f
     GRU   T*B*(I_k + 4H) + (T+1)*B*H                (input, gates r z n, W_hn h + b_hn, h)
     RNN   T*B*I_k + (T+1)*B*H                       (input, h)
 
-plus T*B int64 + bool bookkeeping per call, and (L-1) dropout masks of T*B*D*H_out each; other backends keep
-the same quantities give or take the input copy. `tape.nbytes` reports the exact figure (parameters excluded).
+plus T*B int64 + bool bookkeeping per call, and (L-1) dropout masks of T*B*D*H_out each. The cpu backend
+keeps the layer input by reference (shared by both directions) and, for the LSTM, T*B*(6H + H_out) (gates,
+c_{t-1}, c_t, h_{t-1}); for the RNN, 2*T*B*H (pre-activations, h_{t-1}). `tape.nbytes` reports the exact figure
+for any backend (parameters excluded).
 
 Bidirectional layers: the two directions of a layer are independent; on backends in CONCURRENT (whose kernels
 release the GIL) the reverse direction runs in a worker thread while the forward one runs in the caller's.
