@@ -7,6 +7,9 @@ CACHE = True                     # Numba on-disk cache, so a second process pays
 # below this many multiply-adds per time step the recurrent product runs on one thread (a parallel
 # region costs ~1.5 us, see issue 8's measurements); above it, its rows are split with prange.
 CPU_PARALLEL_MIN_WORK = int(os.environ.get("GATECORE_CPU_PARALLEL_MIN_WORK", 65536))
+# from this batch size up the recurrent product of a step is one BLAS GEMM (outside any prange) instead of
+# the fused per-unit matrix-vector loops
+CPU_BLAS_MIN_BATCH = int(os.environ.get("GATECORE_CPU_BLAS_MIN_BATCH", 16))
 
 # CUDA kernels
 _CUDASIM = os.environ.get("NUMBA_ENABLE_CUDASIM") == "1"    # one Python thread per CUDA thread: keep blocks small

@@ -1,0 +1,217 @@
+"""Backend "cpu" for the LSTM: Numba kernels, the input GEMMs outside the time loop.
+
+Gates i, f, g, o stacked in that order along the 4H axis (PyTorch's order):
+    a = W_ih x_t + b_ih + W_hh h_{t-1} + b_hh       i = σ(a_i)  f = σ(a_f)  g = tanh(a_g)  o = σ(a_o)
+    c_t = f * c_{t-1} + i * g        m_t = o * tanh(c_t)        h_t = m_t, or h_t = W_hr m_t (projection)
+
+Shapes: x [T, B, I], w_ih [4H, I], w_hh [4H, R], b_ih/b_hh [4H] or None, h0 [B, R] or None (zeros),
+c0 [B, H] or None (zeros), w_hr [P, H] or None, lengths int64 [B] or None (all T), R = P with a projection
+else H; y [T, B, R], h_n [B, R], c_n [B, H]. Computed in x's dtype (float32 or float64).
+
+Forward: x W_ih^T + (b_ih + b_hh) for all steps in one GEMM into `gates` [T, B, 4H]; per step the recurrent
+product and the pointwise cell run fused per hidden unit and overwrite gates[t, b] with i, f, g, o (layout and
+packed-sequence order: gatecore.cpu_common). With a projection, a second pass per step forms h_t = W_hr m_t.
+The tape holds gates, cp [T, B, H] (c_{t-1} as used at time t), cs [T, B, H] (c_t), hp [T, B, R] (h_{t-1}),
+x and the weights. Backward runs the loop backwards for da = dL/da [T, B, 4H] (and dhs = dL/dh_t [T, B, R]
+with a projection), then dx = da W_ih, dW_ih = da^T x, dW_hh = da^T hp, db = sum da, dW_hr = dhs^T m.
+"""
+from __future__ import annotations
+
+import numba
+import numpy as np
+from numba import prange
+
+from .. import cpu_common as cc
+from . import cell
+
+_step = cc.compile_pointwise(cell.step)
+_step_grad = cc.compile_pointwise(cell.step_grad)
+
+
+def _forward_units(u0, u1, k, gates, cp, cs, y, w_hh, rec, h_prev, h_next, c, m_k, lengths, reverse, blas,
+                   proj):
+    """Units u0..u1-1 of step k, every batch row: recurrent product, cell, state update, tape."""
+    H = c.shape[1]
+    for u in range(u0, u1):
+        for b in range(c.shape[0]):
+            n = lengths[b]
+            if k >= n:
+                gates[k, b, u] = gates[k, b, H + u] = gates[k, b, 2 * H + u] = gates[k, b, 3 * H + u] = 0
+                cp[k, b, u] = cs[k, b, u] = 0
+                if not proj:
+                    h_next[b, u] = h_prev[b, u]
+                continue
+            t = cc.time_of(k, n, reverse)
+            if blas:
+                r_i, r_f, r_g, r_o = rec[b, u], rec[b, H + u], rec[b, 2 * H + u], rec[b, 3 * H + u]
+            else:
+                hb = h_prev[b]
+                r_i, r_f = cc.dot(w_hh[u], hb), cc.dot(w_hh[H + u], hb)
+                r_g, r_o = cc.dot(w_hh[2 * H + u], hb), cc.dot(w_hh[3 * H + u], hb)
+            c_prev = c[b, u]
+            i, f, g, o, c_t, m = _step(gates[t, b, u] + r_i, gates[t, b, H + u] + r_f,
+                                       gates[t, b, 2 * H + u] + r_g, gates[t, b, 3 * H + u] + r_o, c_prev)
+            gates[t, b, u], gates[t, b, H + u], gates[t, b, 2 * H + u], gates[t, b, 3 * H + u] = i, f, g, o
+            cp[t, b, u] = c_prev
+            cs[t, b, u] = c_t
+            c[b, u] = c_t
+            if proj:
+                m_k[b, u] = m
+            else:
+                y[t, b, u] = m
+                h_next[b, u] = m
+
+
+def _project_units(p0, p1, k, y, w_hr, h_prev, h_next, m_k, lengths, reverse):
+    """h_t = W_hr m_t for outputs p0..p1-1 of step k (padding rows keep h)."""
+    for p in range(p0, p1):
+        for b in range(h_prev.shape[0]):
+            n = lengths[b]
+            if k < n:
+                h = cc.dot(w_hr[p], m_k[b])
+                y[cc.time_of(k, n, reverse), b, p] = h
+                h_next[b, p] = h
+            else:
+                h_next[b, p] = h_prev[b, p]
+
+
+def _cell_grads(u0, u1, k, gates, cp, cs, dhv, w_hrT, dc, da, da_k, lengths, reverse, proj):
+    """da (the four pre-activations) and dc_{t-1} for units u0..u1-1 of step k; dhv = dL/dh_t [B, R]."""
+    H = dc.shape[1]
+    for u in range(u0, u1):
+        for b in range(dc.shape[0]):
+            n = lengths[b]
+            if k >= n:
+                da_k[b, u] = da_k[b, H + u] = da_k[b, 2 * H + u] = da_k[b, 3 * H + u] = 0
+                continue
+            t = cc.time_of(k, n, reverse)
+            dm = cc.dot(w_hrT[u], dhv[b]) if proj else dhv[b, u]
+            da_i, da_f, da_g, da_o, dc_prev = _step_grad(
+                gates[t, b, u], gates[t, b, H + u], gates[t, b, 2 * H + u], gates[t, b, 3 * H + u],
+                cp[t, b, u], cs[t, b, u], dm, dc[b, u])
+            da[t, b, u], da[t, b, H + u], da[t, b, 2 * H + u], da[t, b, 3 * H + u] = da_i, da_f, da_g, da_o
+            da_k[b, u], da_k[b, H + u], da_k[b, 2 * H + u], da_k[b, 3 * H + u] = da_i, da_f, da_g, da_o
+            dc[b, u] = dc_prev
+
+
+def _recurrent_grads(r0, r1, k, w_hhT, rec, da_k, dhv, dh, lengths, blas):
+    """dh_{t-1} = W_hh^T da for outputs r0..r1-1 (padding rows carry dhv unchanged)."""
+    for r in range(r0, r1):
+        for b in range(dh.shape[0]):
+            if k < lengths[b]:
+                dh[b, r] = rec[b, r] if blas else cc.dot(w_hhT[r], da_k[b])
+            else:
+                dh[b, r] = dhv[b, r]
+
+
+_forward_units, _project_units, _cell_grads, _recurrent_grads = map(
+    cc.compile_units, (_forward_units, _project_units, _cell_grads, _recurrent_grads))
+
+
+@numba.njit(**cc.KERNEL)
+def _forward_loop(gates, cp, cs, hp, y, hbuf, c, w_hh, w_hr, lengths, reverse, blas, chunks):
+    """gates [T, B, 4H] in: x W_ih^T + b, out: i, f, g, o; cp, cs [T, B, H], hp, y [T, B, R] out (y zeroed);
+    hbuf [2, B, R] with hbuf[0] = h0; c [B, H] = c0 in, c_n out. Returns h_n (a view of hbuf)."""
+    T, B, _ = gates.shape
+    H = c.shape[1]
+    P = w_hr.shape[0]
+    proj = P > 0
+    rec = np.zeros((B, 4 * H), gates.dtype)
+    m_k = np.zeros((B, H), gates.dtype)
+    for k in range(T):
+        h_prev = hbuf[k % 2]
+        h_next = hbuf[1 - k % 2]
+        cc.save_prev_state(hp, h_prev, k, lengths, reverse)
+        if blas:
+            rec = np.dot(h_prev, w_hh.T)
+        if chunks > 1:
+            for ch in prange(chunks):
+                u0, u1 = cc.chunk(ch, chunks, H)
+                _forward_units(u0, u1, k, gates, cp, cs, y, w_hh, rec, h_prev, h_next, c, m_k, lengths,
+                               reverse, blas, proj)
+            if proj:
+                for ch in prange(chunks):
+                    p0, p1 = cc.chunk(ch, chunks, P)
+                    _project_units(p0, p1, k, y, w_hr, h_prev, h_next, m_k, lengths, reverse)
+        else:
+            _forward_units(0, H, k, gates, cp, cs, y, w_hh, rec, h_prev, h_next, c, m_k, lengths, reverse,
+                           blas, proj)
+            if proj:
+                _project_units(0, P, k, y, w_hr, h_prev, h_next, m_k, lengths, reverse)
+    return hbuf[T % 2]
+
+
+@numba.njit(**cc.KERNEL)
+def _backward_loop(gates, cp, cs, w_hhT, w_hrT, dy, dh, dc, lengths, reverse, blas, chunks):
+    """Returns (da [T, B, 4H], dhs [T, B, R] or empty without projection); dh [B, R] and dc [B, H] enter as
+    dL/dh_n, dL/dc_n and leave as dL/dh0, dL/dc0."""
+    T, B, G4 = gates.shape
+    H = dc.shape[1]
+    R = dh.shape[1]
+    proj = w_hrT.shape[1] > 0
+    da = np.zeros_like(gates)
+    dhs = np.zeros((T if proj else 0, B, R), gates.dtype)
+    da_k = np.zeros((B, G4), gates.dtype)
+    dhv = np.zeros((B, R), gates.dtype)
+    rec = np.zeros((B, R), gates.dtype)
+    for k in range(T - 1, -1, -1):
+        for b in range(B):
+            n = lengths[b]
+            t = cc.time_of(k, n, reverse)
+            for r in range(R):
+                dhv[b, r] = dh[b, r] + dy[t, b, r] if k < n else dh[b, r]
+            if proj and k < n:
+                dhs[t, b] = dhv[b]
+        if chunks > 1:
+            for ch in prange(chunks):
+                u0, u1 = cc.chunk(ch, chunks, H)
+                _cell_grads(u0, u1, k, gates, cp, cs, dhv, w_hrT, dc, da, da_k, lengths, reverse, proj)
+        else:
+            _cell_grads(0, H, k, gates, cp, cs, dhv, w_hrT, dc, da, da_k, lengths, reverse, proj)
+        if blas:
+            rec = np.dot(da_k, w_hhT.T)
+        if chunks > 1:
+            for ch in prange(chunks):
+                r0, r1 = cc.chunk(ch, chunks, R)
+                _recurrent_grads(r0, r1, k, w_hhT, rec, da_k, dhv, dh, lengths, blas)
+        else:
+            _recurrent_grads(0, R, k, w_hhT, rec, da_k, dhv, dh, lengths, blas)
+    return da, dhs
+
+
+def forward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, reverse, w_hr, need_tape):
+    """LSTM forward (contract in gatecore.backends): returns (y, h_n, c_n, saved or None)."""
+    T, B, _ = x.shape
+    H = w_ih.shape[0] // 4
+    R = w_hh.shape[1]
+    lengths = cc.full_lengths(lengths, T, B)
+    gates = cc.input_projection(x, w_ih, None if b_ih is None else b_ih + b_hh)
+    cp = np.empty((T, B, H), x.dtype)
+    cs = np.empty((T, B, H), x.dtype)
+    hp = np.empty((T, B, R), x.dtype)
+    y = np.zeros((T, B, R), x.dtype)
+    hbuf = np.empty((2, B, R), x.dtype)
+    hbuf[0] = 0 if h0 is None else h0
+    c = cc.state_or_zeros(c0, B, H, x.dtype)
+    w_hr_k = np.zeros((0, H), x.dtype) if w_hr is None else w_hr
+    h_n = _forward_loop(gates, cp, cs, hp, y, hbuf, c, w_hh, w_hr_k, lengths, reverse, cc.use_blas(B),
+                        cc.chunks(B, 4 * H, R))
+    saved = None
+    if need_tape:
+        saved = (x, w_ih, w_hh, w_hr, gates, cp, cs, hp, lengths, reverse, b_ih is not None)
+    return y, h_n.copy(), c, saved
+
+
+def backward(saved, dy, dh_n, dc_n):
+    """LSTM backward through time: returns {dx, dh0, dc0, dw_ih, dw_hh[, db_ih, db_hh][, dw_hr]}."""
+    x, w_ih, w_hh, w_hr, gates, cp, cs, hp, lengths, reverse, has_bias = saved
+    B, H = dc_n.shape
+    dh, dc = dh_n.copy(), dc_n.copy()
+    w_hrT = np.zeros((H, 0), x.dtype) if w_hr is None else np.ascontiguousarray(w_hr.T)
+    da, dhs = _backward_loop(gates, cp, cs, np.ascontiguousarray(w_hh.T), w_hrT, dy, dh, dc, lengths, reverse,
+                             cc.use_blas(B), cc.chunks(B, 4 * H, w_hh.shape[1]))
+    dx, dw_ih, db = cc.input_grads(da, x, w_ih)
+    grads = {"dx": dx, "dh0": dh, "dc0": dc, "dw_ih": dw_ih, "dw_hh": cc.weight_grads(da, hp)}
+    if w_hr is not None:
+        grads["dw_hr"] = cc.weight_grads(dhs, gates[:, :, 3 * H:] * np.tanh(cs))
+    return cc.with_bias_grads(grads, has_bias, db, db.copy())

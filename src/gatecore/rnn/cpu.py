@@ -1,0 +1,147 @@
+"""Backend "cpu" for the Elman RNN: Numba kernels, the input GEMMs outside the time loop.
+
+    a_t = W_ih x_t + b_ih + W_hh h_{t-1} + b_hh        h_t = act(a_t),   act = tanh or relu
+
+Shapes: x [T, B, I], w_ih [H, I], w_hh [H, H], b_ih/b_hh [H] or None, h0 [B, H] or None (zeros),
+lengths int64 [B] or None (all T); y [T, B, H], h_n [B, H]. Computed in x's dtype (float32 or float64).
+
+Forward: a = x W_ih^T + (b_ih + b_hh) for all steps in one GEMM, then per step a += W_hh h_{t-1} and
+h_t = act(a), written in place over a (gatecore.cpu_common explains the layout and the packed-sequence order).
+The tape holds hs [T, B, H] (h_t at real steps, 0 at padding, time-indexed: act' is taken from the output),
+hp [T, B, H] (h_{t-1} as used at time t), x and the weights. Backward runs the loop backwards for
+da = dL/da_t [T, B, H], then dx = da W_ih, dW_ih = da^T x, dW_hh = da^T hp, db = sum da after it.
+"""
+from __future__ import annotations
+
+import numba
+import numpy as np
+from numba import prange
+
+from .. import cpu_common as cc
+from . import cell
+
+_step = cc.compile_pointwise(cell.step)
+_step_grad = cc.compile_pointwise(cell.step_grad)
+_ACT = {"tanh": cell.TANH, "relu": cell.RELU}
+
+
+def _forward_units(u0, u1, k, a, hp, w_hh, rec, h_prev, h_next, lengths, reverse, act, blas):
+    """Units u0..u1-1 of step k, every batch row: h_t = act(a + W_hh h_{t-1}) over a[t, b] in place."""
+    for u in range(u0, u1):
+        for b in range(h_prev.shape[0]):
+            n = lengths[b]
+            if k < n:
+                t = cc.time_of(k, n, reverse)
+                hp[t, b, u] = h_prev[b, u]
+                h = _step(a[t, b, u] + (rec[b, u] if blas else cc.dot(w_hh[u], h_prev[b])), act)
+                a[t, b, u] = h
+                h_next[b, u] = h
+            else:
+                a[k, b, u] = 0
+                hp[k, b, u] = 0
+                h_next[b, u] = h_prev[b, u]
+
+
+_forward_units = cc.compile_units(_forward_units)
+
+
+@numba.njit(**cc.KERNEL)
+def _forward_loop(a, hp, hbuf, w_hh, lengths, reverse, act, blas, chunks):
+    """a [T, B, H]: in x W_ih^T + b, out h_t (0 at padding); hp [T, B, H] out; hbuf[0] = h0."""
+    T, B, H = a.shape
+    rec = np.zeros((B, H), a.dtype)
+    for k in range(T):
+        h_prev = hbuf[k % 2]
+        h_next = hbuf[1 - k % 2]
+        if blas:
+            rec = np.dot(h_prev, w_hh.T)
+        if chunks > 1:
+            for ch in prange(chunks):
+                u0, u1 = cc.chunk(ch, chunks, H)
+                _forward_units(u0, u1, k, a, hp, w_hh, rec, h_prev, h_next, lengths, reverse, act, blas)
+        else:
+            _forward_units(0, H, k, a, hp, w_hh, rec, h_prev, h_next, lengths, reverse, act, blas)
+    return hbuf[T % 2]
+
+
+def _backward_units(u0, u1, k, hs, dy, dh, da, da_k, lengths, reverse, act):
+    """da = act'(a) * (dh + dy) for units u0..u1-1 of step k (0 at padding)."""
+    for u in range(u0, u1):
+        for b in range(dh.shape[0]):
+            n = lengths[b]
+            if k < n:
+                t = cc.time_of(k, n, reverse)
+                d = _step_grad(hs[t, b, u], dh[b, u] + dy[t, b, u], act)
+                da[t, b, u] = d
+                da_k[b, u] = d
+            else:
+                da_k[b, u] = 0
+
+
+_backward_units = cc.compile_units(_backward_units)
+
+
+def _recurrent_grads(u0, u1, k, w_hhT, rec, da_k, dh, lengths, blas):
+    """dh_{t-1} = W_hh^T da for units u0..u1-1 of real rows (padding rows carry dh unchanged)."""
+    for u in range(u0, u1):
+        for b in range(dh.shape[0]):
+            if k < lengths[b]:
+                dh[b, u] = rec[b, u] if blas else cc.dot(w_hhT[u], da_k[b])
+
+
+_recurrent_grads = cc.compile_units(_recurrent_grads)
+
+
+@numba.njit(**cc.KERNEL)
+def _backward_loop(hs, w_hhT, dy, dh, lengths, reverse, act, blas, chunks):
+    """Returns da [T, B, H]; dh [B, H] enters as dL/dh_n and leaves as dL/dh0."""
+    T, B, H = hs.shape
+    da = np.zeros_like(hs)
+    da_k = np.zeros((B, H), hs.dtype)
+    rec = np.zeros((B, H), hs.dtype)
+    for k in range(T - 1, -1, -1):
+        if chunks > 1:
+            for ch in prange(chunks):
+                u0, u1 = cc.chunk(ch, chunks, H)
+                _backward_units(u0, u1, k, hs, dy, dh, da, da_k, lengths, reverse, act)
+        else:
+            _backward_units(0, H, k, hs, dy, dh, da, da_k, lengths, reverse, act)
+        if blas:
+            rec = np.dot(da_k, w_hhT.T)
+        if chunks > 1:
+            for ch in prange(chunks):
+                u0, u1 = cc.chunk(ch, chunks, H)
+                _recurrent_grads(u0, u1, k, w_hhT, rec, da_k, dh, lengths, blas)
+        else:
+            _recurrent_grads(0, H, k, w_hhT, rec, da_k, dh, lengths, blas)
+    return da
+
+
+def forward(x, w_ih, w_hh, b_ih, b_hh, h0, lengths, reverse, nonlinearity, need_tape):
+    """RNN forward (contract in gatecore.backends): returns (y, h_n, saved or None)."""
+    T, B, _ = x.shape
+    H = w_hh.shape[0]
+    lengths = cc.full_lengths(lengths, T, B)
+    a = cc.input_projection(x, w_ih, None if b_ih is None else b_ih + b_hh)
+    hp = np.empty_like(a)
+    hbuf = np.empty((2, B, H), x.dtype)
+    hbuf[0] = 0 if h0 is None else h0
+    act = _ACT[nonlinearity]
+    h_n = _forward_loop(a, hp, hbuf, w_hh, lengths, reverse, act, cc.use_blas(B), cc.chunks(B, H, H))
+    saved = None
+    if need_tape:
+        saved = (x, w_ih, w_hh, a, hp, lengths, reverse, act, b_ih is not None)
+        a = a.copy()
+    return a, h_n.copy(), saved
+
+
+def backward(saved, dy, dh_n):
+    """RNN backward through time: returns {dx, dh0, dw_ih, dw_hh[, db_ih, db_hh]}."""
+    x, w_ih, w_hh, hs, hp, lengths, reverse, act, has_bias = saved
+    B, H = dh_n.shape
+    dh = dh_n.copy()
+    da = _backward_loop(hs, np.ascontiguousarray(w_hh.T), dy, dh, lengths, reverse, act, cc.use_blas(B),
+                        cc.chunks(B, H, H))
+    dx, dw_ih, db = cc.input_grads(da, x, w_ih)
+    grads = {"dx": dx, "dh0": dh, "dw_ih": dw_ih, "dw_hh": cc.weight_grads(da, hp)}
+    return cc.with_bias_grads(grads, has_bias, db, db.copy())

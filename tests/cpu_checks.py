@@ -1,0 +1,140 @@
+"""Checks shared by tests/{lstm,gru,rnn}/test_cpu.py: the cpu backend against the numpy reference and the C
+core (forward and backward, tolerances support.TOL: float32 results against float64 references) on each of
+its three code paths, bitwise determinism across runs and across NUMBA_NUM_THREADS=1 and 2, and odd input.
+
+The cpu kernels pick a path from the shape: a fused serial loop, the same loop split over threads, or a BLAS
+product per step; PATHS sets the config knobs so that tiny test shapes take each of them.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from gatecore import config
+from tests import support
+
+PATHS = {"serial": (1 << 62, 1 << 62), "threads": (0, 1 << 62), "blas": (1 << 62, 1)}
+PATH_NAMES = list(PATHS)
+
+
+def use_path(monkeypatch, path):
+    """Make every shape take `path` (config.CPU_PARALLEL_MIN_WORK, config.CPU_BLAS_MIN_BATCH)."""
+    min_work, min_batch = PATHS[path]
+    monkeypatch.setattr(config, "CPU_PARALLEL_MIN_WORK", min_work)
+    monkeypatch.setattr(config, "CPU_BLAS_MIN_BATCH", min_batch)
+
+
+def check_against_references(cell, problem, reverse, opts):
+    """cpu == numpy (always) and == c (when built) on `problem`: outputs and every gradient."""
+    dtype = problem["x"].dtype
+    outs, grads = support.run(cell, problem, "cpu", reverse=reverse, **opts)
+    dy, dh, dc = support.cotangents(cell, outs["y"], outs["h_n"], outs.get("c_n"))
+    refs = ["numpy"] + (["c"] if support.available("c") else [])
+    for ref in refs:
+        ref_outs, ref_grads = support.run(cell, support.as64(problem), ref, *map(_as64, (dy, dh, dc)),
+                                          reverse=reverse, **opts)
+        support.assert_results_close(outs, ref_outs, dtype, f"{cell} cpu vs {ref}: ")
+        support.assert_results_close(grads, ref_grads, dtype, f"{cell} cpu vs {ref}: ")
+
+
+def _as64(a):
+    return None if a is None else a.astype(np.float64)
+
+
+def problems(cell):
+    """Hypothesis strategy: (problem, reverse) with tiny random shapes, dtypes, lengths, options."""
+    @st.composite
+    def draw(data):
+        T, B, I, H = (data(st.integers(1, hi)) for hi in (5, 4, 4, 5))
+        proj = data(st.integers(0, H - 1)) if cell == "lstm" and H > 1 else 0
+        problem = support.random_problem(
+            cell, T, B, I, H, data(st.sampled_from([np.float32, np.float64])), bias=data(st.booleans()),
+            init_state=data(st.booleans()), lengths=data(st.sampled_from([None, "random"])), proj=proj,
+            seed=data(st.integers(0, 2**16)))
+        return problem, data(st.booleans())
+    return draw()
+
+
+def property_test(cell, opts):
+    """A test function: cpu against the references on hypothesis-drawn problems, on the path given."""
+    @settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(case=problems(cell))
+    def test(monkeypatch, path, case):
+        use_path(monkeypatch, path)
+        problem, reverse = case
+        check_against_references(cell, problem, reverse, opts)
+    return test
+
+
+def fingerprint(cell, opts, problem, reverse):
+    """Every output and gradient of one forward+backward on cpu, as exact hex bytes."""
+    outs, grads = support.run(cell, problem, "cpu", reverse=reverse, **opts)
+    return {k: np.ascontiguousarray(v).tobytes().hex() for k, v in sorted({**outs, **grads}.items())}
+
+
+def determinism_problem(cell, dtype):
+    """A problem big enough that the threaded path splits its units over two threads."""
+    proj = 4 if cell == "lstm" else 0
+    return support.random_problem(cell, 4, 3, 5, 9, dtype, lengths="random", proj=proj, seed=5)
+
+
+def fingerprints_here():
+    """{variant/path/dtype: fingerprint} for every cell variant, path and dtype, in this process."""
+    found = {}
+    for (cell, opts), vid in zip(support.VARIANTS, support.VARIANT_IDS):
+        for path, (min_work, min_batch) in PATHS.items():
+            config.CPU_PARALLEL_MIN_WORK, config.CPU_BLAS_MIN_BATCH = min_work, min_batch
+            for dtype in (np.float32, np.float64):
+                problem = determinism_problem(cell, dtype)
+                found[f"{vid}/{path}/{np.dtype(dtype)}"] = fingerprint(cell, opts, problem, True)
+    return found
+
+
+@functools.lru_cache(maxsize=None)
+def fingerprints_with_threads(threads):
+    """fingerprints_here() computed in a fresh process with NUMBA_NUM_THREADS=threads."""
+    env = dict(os.environ, NUMBA_NUM_THREADS=str(threads))
+    code = "import json; from tests.cpu_checks import fingerprints_here as f; print(json.dumps(f()))"
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    done = subprocess.run([sys.executable, "-c", code], env=env, cwd=root, capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def check_same_bits_across_threads(vid):
+    """One and two Numba threads give bitwise identical outputs and gradients for variant `vid`."""
+    one, two = fingerprints_with_threads(1), fingerprints_with_threads(2)
+    keys = [k for k in one if k.startswith(vid + "/")]
+    assert keys, f"no fingerprints for {vid}"
+    for key in keys:
+        for name in one[key]:
+            assert one[key][name] == two[key][name], f"{key} {name}: 1 and 2 threads differ"
+
+
+def check_same_bits_across_runs(cell, opts, monkeypatch):
+    """Two runs in one process give bitwise identical results on every path."""
+    for path in PATHS:
+        use_path(monkeypatch, path)
+        problem = determinism_problem(cell, np.float32)
+        assert fingerprint(cell, opts, problem, False) == fingerprint(cell, opts, problem, False), path
+
+
+def check_nan_stays_in_its_row(cell, opts, monkeypatch):
+    """A NaN in one batch row's input makes that row NaN and leaves the other rows exactly as without it."""
+    for path in PATHS:
+        use_path(monkeypatch, path)
+        problem = support.random_problem(cell, 3, 3, 2, 4, seed=9)
+        y, h_n, _ = support.forward(cell, problem, "cpu", **opts)
+        problem["x"][1, 1, 0] = np.nan
+        y_nan, h_n_nan, _ = support.forward(cell, problem, "cpu", **opts)
+        assert np.isnan(y_nan[1:, 1]).all() and np.isnan(h_n_nan[1]).all(), path
+        np.testing.assert_array_equal(y_nan[:, [0, 2]], y[:, [0, 2]])
+        np.testing.assert_array_equal(h_n_nan[[0, 2]], h_n[[0, 2]])
