@@ -5,7 +5,10 @@ measured is the cost of one call per step. Every contender runs float32 with the
 input; the final h of each is checked against gatecore's numpy backend (rtol 1e-4) before its time counts.
 ONNX Runtime runs a one-step ONNX LSTM graph (gates iofc, from PyTorch's ifgo) fed one step at a time.
 
-    python benchmarks/decode_cells.py [--steps 1000] [--hidden 256] [--repeats 5] [--out benchmarks/results]
+    python benchmarks/decode_cells.py [--steps 1000] [--hidden 256] [--repeats 5] [--threads N]
+                                      [--out benchmarks/results]
+
+--threads caps every contender's threads (Numba, torch, ONNX Runtime intra-op) at N; default: each library's.
 
 Prints a table (microseconds per step, median over repeats) and writes decode_cells.json in --out.
 """
@@ -35,8 +38,10 @@ def gatecore_loop(backend, sd, x0, steps):
     return run
 
 
-def torch_loop(sd, x0, steps):
+def torch_loop(sd, x0, steps, threads=None):
     import torch
+    if threads:
+        torch.set_num_threads(threads)
     cell = torch.nn.LSTMCell(x0.shape[1], sd["weight_hh"].shape[1])
     cell.load_state_dict({k: torch.from_numpy(v) for k, v in sd.items()})
     x = torch.from_numpy(x0)
@@ -78,9 +83,12 @@ def onnx_lstm_step_model(sd):
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 14)]).SerializeToString()
 
 
-def onnxruntime_loop(sd, x0, steps):
+def onnxruntime_loop(sd, x0, steps, threads=None):
     import onnxruntime as ort
-    session = ort.InferenceSession(onnx_lstm_step_model(sd), providers=["CPUExecutionProvider"])
+    options = ort.SessionOptions()
+    if threads:
+        options.intra_op_num_threads = threads
+    session = ort.InferenceSession(onnx_lstm_step_model(sd), options, providers=["CPUExecutionProvider"])
     H = sd["weight_hh"].shape[1]
     zeros = np.zeros((1, 1, H), np.float32)
 
@@ -92,7 +100,7 @@ def onnxruntime_loop(sd, x0, steps):
     return run
 
 
-def contenders(sd, x0, steps):
+def contenders(sd, x0, steps, threads=None):
     """{name: (run function or None, why not)} for every contender that can run here."""
     out = {}
     for backend in ("cpu", "c", "numpy"):
@@ -103,7 +111,7 @@ def contenders(sd, x0, steps):
             out[f"gatecore {backend}"] = (None, f"{type(e).__name__}: {e}")
     for name, make in (("torch.nn.LSTMCell", torch_loop), ("onnxruntime", onnxruntime_loop)):
         try:
-            out[name] = (make(sd, x0, steps), None)
+            out[name] = (make(sd, x0, steps, threads), None)
         except ImportError as e:
             out[name] = (None, f"not installed: {e}")
     return out
@@ -114,17 +122,21 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, default=1000)
     parser.add_argument("--hidden", type=int, default=256)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results"))
     args = parser.parse_args(argv)
 
     H, steps = args.hidden, args.steps
+    if args.threads:
+        import numba
+        numba.set_num_threads(args.threads)
     sd = gc.LSTMCell(H, H, seed=0).state_dict()
     x0 = np.random.default_rng(1).standard_normal((1, H)).astype(np.float32)
     sd64 = {k: v.astype(np.float64) for k, v in sd.items()}
     ref = gatecore_loop("numpy", sd64, x0.astype(np.float64), steps)()
 
     rows = []
-    for name, (run, why) in contenders(sd, x0, steps).items():
+    for name, (run, why) in contenders(sd, x0, steps, args.threads).items():
         if run is None:
             rows.append({"name": name, "skipped": why})
             continue
@@ -140,7 +152,8 @@ def main(argv=None):
         rows.append({"name": name, "us_per_step": 1e6 * float(np.median(times)) / steps,
                      "us_per_step_min": 1e6 * min(times) / steps, "max_abs_err_vs_f64": err})
 
-    print(f"decoding loop: {steps} steps, B=1, I=H={H}, float32, median of {args.repeats}")
+    print(f"decoding loop: {steps} steps, B=1, I=H={H}, float32, median of {args.repeats}, "
+          f"threads {args.threads or 'default'}")
     print(f"{'contender':<20} {'us/step':>10} {'min us/step':>12} {'max|err|':>10}")
     for r in rows:
         if "skipped" in r:
@@ -150,7 +163,7 @@ def main(argv=None):
                   f"{r['max_abs_err_vs_f64']:>10.1e}")
     os.makedirs(args.out, exist_ok=True)
     path = os.path.join(args.out, "decode_cells.json")
-    meta = {"steps": steps, "batch": 1, "hidden": H, "dtype": "float32", "repeats": args.repeats,
+    meta = {"steps": steps, "batch": 1, "hidden": H, "dtype": "float32", "repeats": args.repeats, "threads": args.threads,
             "machine": platform.platform(), "cpus": os.cpu_count()}
     with open(path, "w") as f:
         json.dump({"config": meta, "results": rows}, f, indent=2)
