@@ -163,7 +163,8 @@ def main(argv=None):
                   f"{r['max_abs_err_vs_f64']:>10.1e}")
     os.makedirs(args.out, exist_ok=True)
     path = os.path.join(args.out, "decode_cells.json")
-    meta = {"steps": steps, "batch": 1, "hidden": H, "dtype": "float32", "repeats": args.repeats, "threads": args.threads,
+    meta = {"steps": steps, "batch": 1, "hidden": H, "dtype": "float32", "repeats": args.repeats,
+            "threads": args.threads,
             "machine": platform.platform(), "cpus": os.cpu_count()}
     with open(path, "w") as f:
         json.dump({"config": meta, "results": rows}, f, indent=2)

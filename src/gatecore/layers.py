@@ -30,8 +30,8 @@ on the numpy backend is about (elements of the layer's dtype; I_k = input_size f
 
 plus T*B int64 + bool bookkeeping per call, and (L-1) dropout masks of T*B*D*H_out each. The cpu backend
 keeps the layer input by reference (shared by both directions) and, for the LSTM, T*B*(6H + H_out) (gates,
-c_{t-1}, c_t, h_{t-1}); for the RNN, 2*T*B*H (pre-activations, h_{t-1}). `tape.nbytes` reports the exact figure
-for any backend (parameters excluded).
+c_{t-1}, c_t, h_{t-1}); for the RNN, 2*T*B*H (pre-activations, h_{t-1}). `tape.nbytes` reports the exact
+figure for any backend (parameters excluded).
 
 Bidirectional layers: the two directions of a layer are independent; on backends in CONCURRENT (whose kernels
 release the GIL) the reverse direction runs in a worker thread while the forward one runs in the caller's.
