@@ -128,6 +128,8 @@ def run_demo(args) -> int:
             raise SystemExit(f"gatecore demo: {name} must name some of {', '.join(allowed)}, got {bad or given}")
     hidden = args.hidden or HIDDEN
     backend = args.backend
+    if args.threads is not None and (backend or "cpu") == "cpu":
+        require("numba", "cpu").set_num_threads(max(1, args.threads))
     plans = []
     for name in tasks:
         task, d = _task(name), DEFAULTS[name]
@@ -139,6 +141,7 @@ def run_demo(args) -> int:
                                        "batch": args.batch or d["batch"], "lr": d["lr"]}))
     results = []
     print(f"gatecore demo: backend {backend or 'cpu'}, seed {args.seed}; output in {args.out}/")
+    start = time.perf_counter()
     for task, cell, cfg in plans:
         with tqdm(total=cfg["steps"], desc=f"{task.name:<6} {cell.upper():<4}", disable=args.no_progress,
                   leave=True, dynamic_ncols=True) as bar:
@@ -148,5 +151,6 @@ def run_demo(args) -> int:
         json.dump({"backend": backend or "cpu", "seed": args.seed, "results": results}, f, indent=1)
     _plot(results, os.path.join(args.out, "demo.png"))
     print(_table(results))
-    print(f"wrote {os.path.join(args.out, 'demo.json')} and {os.path.join(args.out, 'demo.png')}")
+    print(f"wrote {os.path.join(args.out, 'demo.json')} and {os.path.join(args.out, 'demo.png')} "
+          f"({time.perf_counter() - start:.0f} s in all)")
     return 0

@@ -19,6 +19,9 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--batch", type=int, default=None, help="sequences per training step")
     d.add_argument("--tasks", default="adding,copy", help="comma-separated subset of adding,copy")
     d.add_argument("--cells", default="lstm,gru", help="comma-separated subset of lstm,gru")
+    d.add_argument("--threads", type=int, default=1,
+                   help="Numba threads for the cpu backend (default 1: the demo's layers are too small to gain "
+                        "from a parallel region per time step)")
     d.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     b = sub.add_parser("bench", help="throughput matrix against the peers installed here")
