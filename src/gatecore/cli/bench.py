@@ -27,7 +27,7 @@ from .flops import flops
 from .peers import PEERS, make, set_threads, why_not
 
 ISSUE8 = list(itertools.product((16, 128, 512), (1, 16, 64), (64, 256, 512)))
-QUICK = [(16, 16, 64), (64, 16, 128), (32, 64, 256)]
+QUICK = [(16, 16, 64), (64, 16, 128)]
 DEFAULT = [(16, 16, 64), (128, 16, 256), (128, 64, 256), (512, 16, 512)]
 FAST_PEERS = ("torch", "onnxruntime")
 MODES = ("forward", "forward+backward")
@@ -193,15 +193,17 @@ def run_bench(args) -> int:
         mine = [b for b in NAMES if status[b] is True and b != "numpy"]
     else:
         mine = _names(args.backends, NAMES, "--backends")
-    peers = list(PEERS) + ["c", "numpy"] if args.peers is None else _names(args.peers, PEERS + ("c", "numpy"),
-                                                                             "--peers")
+    if args.peers is None:
+        peers = list(FAST_PEERS) if args.sizes == "issue8" else list(PEERS) + ["c"]
+    else:
+        peers = _names(args.peers, PEERS + ("c", "numpy"), "--peers")
     impls = list(dict.fromkeys(mine + peers))
     usable = [n for n in impls if why_not(n) is None]
     for n in impls:
         if n not in usable:
             print(f"skipping {n}: {why_not(n)}")
     set_threads(args.threads)
-    min_time = args.min_time if args.min_time is not None else (0.1 if args.quick else 0.3)
+    min_time = args.min_time if args.min_time is not None else (0.05 if args.quick else 0.3)
     total = len(cells) * len(sizes) * len(usable) * (1 if args.no_backward else 2)
     with tqdm(total=total, desc="bench", disable=args.no_progress, dynamic_ncols=True) as bar:
         records = measure(usable, cells, sizes, args.dtype, not args.no_backward, min_time, bar)

@@ -29,8 +29,9 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--out", default="gatecore-bench", help="output folder for bench.json, bench.md, bench.png")
     b.add_argument("--cells", default="lstm,gru", help="comma-separated cells (lstm, gru, rnn)")
     b.add_argument("--backends", default=None, help="comma-separated gatecore backends (default: available)")
-    b.add_argument("--peers", default=None, help="comma-separated peers: torch, onnxruntime, numpy-loop, c "
-                                                 "(default: all installed)")
+    b.add_argument("--peers", default=None,
+                   help="comma-separated peers: torch, onnxruntime, numpy-loop, c, numpy (default: those installed "
+                        "of torch, onnxruntime, numpy-loop, c; with --sizes issue8: torch, onnxruntime)")
     b.add_argument("--sizes", default=None,
                    help="'issue8' (the full T x B x H grid), 'quick', or a list of TxBxH like 16x16x64,128x1x256")
     b.add_argument("--dtype", default="float32", choices=("float32", "float64"))
