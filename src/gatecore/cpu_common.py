@@ -13,8 +13,8 @@ Inside the time loop only the recurrent product and one pointwise pass run. At s
 a matrix-vector product fused with the pointwise math per hidden unit (w_hh rows read once per step); its
 units are split over threads only when a step holds enough work (config.CPU_PARALLEL_MIN_WORK), because a
 parallel region costs microseconds. At large batch (config.CPU_BLAS_MIN_BATCH) it is one BLAS GEMM per step,
-called outside any prange. Every dot product has a fixed summation order (explicit lanes, no fastmath
-reassociation) and is computed by one thread, so results are bitwise the same whatever the thread count.
+called outside any prange. Every dot product is computed by one thread in the one compiled function that
+serves both the serial and the threaded path, so results are bitwise the same whatever the thread count.
 """
 from __future__ import annotations
 
@@ -26,10 +26,18 @@ import numpy as np
 from . import activations, config
 
 JIT = dict(cache=config.CACHE, nogil=True, fastmath=config.FASTMATH, error_model="numpy")
-KERNEL = dict(parallel=True, **JIT)
+# only explicit prange loops run in parallel: Numba would otherwise turn each np.zeros and array assignment
+# of a kernel into a parallel region of its own (microseconds each, milliseconds on a loaded machine)
+_ONLY_PRANGE = dict(comprehension=False, reduction=False, inplace_binop=False, setitem=False, numpy=False,
+                    stencil=False, fusion=False, prange=True)
 inline = numba.njit(inline="always")
 
 _JITTED_ACTIVATIONS = {name: inline(getattr(activations, name)) for name in ("sigmoid", "dsigmoid", "dtanh")}
+
+
+def kernel(fn):
+    """A time-loop kernel: compiled with its prange loops parallel (and nothing else)."""
+    return numba.njit(parallel=dict(_ONLY_PRANGE), **JIT)(fn)
 
 
 def compile_units(fn):
@@ -54,24 +62,11 @@ def compile_pointwise(fn):
 
 @inline
 def dot(a, b):
-    """sum_j a[j] * b[j] in a fixed order: 8 interleaved partial sums, then their fixed-order total."""
-    n = a.shape[0]
-    s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = a.dtype.type(0)
-    j = 0
-    while j + 8 <= n:
-        s0 += a[j] * b[j]
-        s1 += a[j + 1] * b[j + 1]
-        s2 += a[j + 2] * b[j + 2]
-        s3 += a[j + 3] * b[j + 3]
-        s4 += a[j + 4] * b[j + 4]
-        s5 += a[j + 5] * b[j + 5]
-        s6 += a[j + 6] * b[j + 6]
-        s7 += a[j + 7] * b[j + 7]
-        j += 8
-    while j < n:
-        s0 += a[j] * b[j]
-        j += 1
-    return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
+    """sum_j a[j] * b[j]; vectorised by the kernels' reassociation (config.FASTMATH) in one fixed order."""
+    s = a.dtype.type(0)
+    for j in range(a.shape[0]):
+        s += a[j] * b[j]
+    return s
 
 
 @inline

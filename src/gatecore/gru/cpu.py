@@ -18,7 +18,6 @@ dhp = dL/d(h-parts), then dx = dxp W_ih, dW_ih = dxp^T x, dW_hh = dhp^T hp (W_hn
 """
 from __future__ import annotations
 
-import numba
 import numpy as np
 from numba import prange
 
@@ -132,7 +131,7 @@ _forward_units, _new_gate_units, _cell_grads, _reset_grads, _recurrent_grads = m
     cc.compile_units, (_forward_units, _new_gate_units, _cell_grads, _reset_grads, _recurrent_grads))
 
 
-@numba.njit(**cc.KERNEL)
+@cc.kernel
 def _forward_loop(gates, hn, hp, y, hbuf, w_hh, b_hn, lengths, reverse, lbr, blas, chunks):
     """gates [T, B, 3H] in: x-parts, out: r, z, n; hn, hp, y [T, B, H] out (y zeroed); hbuf [2, B, H] with
     hbuf[0] = h0; b_hn [H] (linear_before_reset=True; zeros otherwise). Returns h_n (a view of hbuf)."""
@@ -168,7 +167,7 @@ def _forward_loop(gates, hn, hp, y, hbuf, w_hh, b_hn, lengths, reverse, lbr, bla
     return hbuf[T % 2]
 
 
-@numba.njit(**cc.KERNEL)
+@cc.kernel
 def _backward_loop(gates, hn, hp, w_hh, w_hhT, dy, dh, lengths, reverse, lbr, blas, chunks):
     """Returns (dxp [T, B, 3H], dhn [T, B, H]: the n-column of dhp); dh [B, H] enters as dL/dh_n and leaves
     as dL/dh0."""

@@ -17,7 +17,6 @@ with a projection), then dx = da W_ih, dW_ih = da^T x, dW_hh = da^T hp, db = sum
 """
 from __future__ import annotations
 
-import numba
 import numpy as np
 from numba import prange
 
@@ -108,7 +107,7 @@ _forward_units, _project_units, _cell_grads, _recurrent_grads = map(
     cc.compile_units, (_forward_units, _project_units, _cell_grads, _recurrent_grads))
 
 
-@numba.njit(**cc.KERNEL)
+@cc.kernel
 def _forward_loop(gates, cp, cs, hp, y, hbuf, c, w_hh, w_hr, lengths, reverse, blas, chunks):
     """gates [T, B, 4H] in: x W_ih^T + b, out: i, f, g, o; cp, cs [T, B, H], hp, y [T, B, R] out (y zeroed);
     hbuf [2, B, R] with hbuf[0] = h0; c [B, H] = c0 in, c_n out. Returns h_n (a view of hbuf)."""
@@ -141,7 +140,7 @@ def _forward_loop(gates, cp, cs, hp, y, hbuf, c, w_hh, w_hr, lengths, reverse, b
     return hbuf[T % 2]
 
 
-@numba.njit(**cc.KERNEL)
+@cc.kernel
 def _backward_loop(gates, cp, cs, w_hhT, w_hrT, dy, dh, dc, lengths, reverse, blas, chunks):
     """Returns (da [T, B, 4H], dhs [T, B, R] or empty without projection); dh [B, R] and dc [B, H] enter as
     dL/dh_n, dL/dc_n and leave as dL/dh0, dL/dc0."""

@@ -13,7 +13,6 @@ da = dL/da_t [T, B, H], then dx = da W_ih, dW_ih = da^T x, dW_hh = da^T hp, db =
 """
 from __future__ import annotations
 
-import numba
 import numpy as np
 from numba import prange
 
@@ -45,7 +44,7 @@ def _forward_units(u0, u1, k, a, hp, w_hh, rec, h_prev, h_next, lengths, reverse
 _forward_units = cc.compile_units(_forward_units)
 
 
-@numba.njit(**cc.KERNEL)
+@cc.kernel
 def _forward_loop(a, hp, hbuf, w_hh, lengths, reverse, act, blas, chunks):
     """a [T, B, H]: in x W_ih^T + b, out h_t (0 at padding); hp [T, B, H] out; hbuf[0] = h0."""
     T, B, H = a.shape
@@ -92,7 +91,7 @@ def _recurrent_grads(u0, u1, k, w_hhT, rec, da_k, dh, lengths, blas):
 _recurrent_grads = cc.compile_units(_recurrent_grads)
 
 
-@numba.njit(**cc.KERNEL)
+@cc.kernel
 def _backward_loop(hs, w_hhT, dy, dh, lengths, reverse, act, blas, chunks):
     """Returns da [T, B, H]; dh [B, H] enters as dL/dh_n and leaves as dL/dh0."""
     T, B, H = hs.shape
