@@ -21,7 +21,7 @@ from .tasks import Adding, Copy, minimum_length
 
 # per-task defaults, tuned so that the whole default run takes <= 2 minutes on 2 cores and both cells learn
 DEFAULTS = {
-    "adding": {"seq_len": 40, "steps": 1200, "batch": 32, "lr": 1e-2},
+    "adding": {"seq_len": 40, "steps": 1000, "batch": 32, "lr": 1e-2},
     "copy": {"seq_len": 20, "steps": 800, "batch": 32, "lr": 1e-2},
 }
 HIDDEN = 32
