@@ -119,9 +119,10 @@ def use_blas(B):
 
 
 def chunks(B, rows, width):
-    """Into how many chunks (one per thread) a step's fused loop over `rows` units is cut: 1 (no parallel
-    region) unless its B * rows dot products of length `width` are worth one."""
-    if B * rows * width < config.CPU_PARALLEL_MIN_WORK:
+    """Into how many chunks (one per thread) a step's loop over `rows` units is cut: 1 (no parallel region)
+    unless its B * rows dot products of length `width` are worth one, and 1 on the BLAS path, where the
+    pointwise pass is cheap and Numba's threads would fight BLAS's own for the cores at every step."""
+    if B * rows * width < config.CPU_PARALLEL_MIN_WORK or use_blas(B):
         return 1
     return numba.get_num_threads()
 
