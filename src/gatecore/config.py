@@ -6,9 +6,11 @@ import os
 # Each product is still computed by one thread in one compiled order, so results stay bitwise reproducible.
 FASTMATH = {"reassoc", "contract"}
 CACHE = True                     # Numba on-disk cache, so a second process pays no compile
-# below this many multiply-adds per time step the recurrent product runs on one thread (a parallel
-# region costs ~1.5 us, see issue 8's measurements); above it, its rows are split with prange.
-CPU_PARALLEL_MIN_WORK = int(os.environ.get("GATECORE_CPU_PARALLEL_MIN_WORK", 65536))
+# below this many multiply-adds per time step the recurrent product and pointwise pass run on one thread;
+# above it, the hidden units are split over Numba's threads with prange. A parallel region per step cost
+# 50 us on the shared 2-core machine (T=128, B=1 LSTM forward, 1 vs 2 threads: H=64 1.2 vs 8.0 ms,
+# H=256 10 vs 16 ms, H=512 28 vs 40 ms), so only steps of several million multiply-adds are split.
+CPU_PARALLEL_MIN_WORK = int(os.environ.get("GATECORE_CPU_PARALLEL_MIN_WORK", 1 << 22))
 # from this batch size up the recurrent product of a step is one BLAS GEMM (outside any prange) instead of
 # the fused per-unit matrix-vector loops
 CPU_BLAS_MIN_BATCH = int(os.environ.get("GATECORE_CPU_BLAS_MIN_BATCH", 16))
