@@ -23,7 +23,7 @@ import types
 import numba
 import numpy as np
 
-from . import activations, config
+from . import config, cpu_math
 
 JIT = dict(cache=config.CACHE, nogil=True, fastmath=config.FASTMATH, error_model="numpy")
 # only explicit prange loops run in parallel: Numba would otherwise turn each np.zeros and array assignment
@@ -32,7 +32,9 @@ _ONLY_PRANGE = dict(comprehension=False, reduction=False, inplace_binop=False, s
                     stencil=False, fusion=False, prange=True)
 inline = numba.njit(inline="always")
 
-_JITTED_ACTIVATIONS = {name: inline(getattr(activations, name)) for name in ("sigmoid", "dsigmoid", "dtanh")}
+# what cell.py calls, as the CPU compiles it (float32 math in float32: gatecore.cpu_math)
+_CPU_MATH = {"sigmoid": cpu_math.sigmoid, "dsigmoid": cpu_math.dsigmoid, "dtanh": cpu_math.dtanh,
+             "math": cpu_math.namespace}
 
 
 def kernel(fn):
@@ -49,11 +51,11 @@ def compile_units(fn):
 def compile_pointwise(fn):
     """A cell's plain scalar function (cell.py) compiled for the CPU, inlined into the kernels.
 
-    The scalar activations it calls are swapped for their compiled versions; the source stays plain Python
-    so the CUDA backend compiles the very same functions as device functions.
+    The scalar activations it calls (and `math.tanh`) are swapped for gatecore.cpu_math's, which keep float32
+    math in float32; the source stays plain Python so the CUDA backend compiles the very same functions.
     """
     scope = dict(fn.__globals__)
-    scope.update(_JITTED_ACTIVATIONS)
+    scope.update(_CPU_MATH)
     rebuilt = types.FunctionType(fn.__code__, scope, fn.__name__, fn.__defaults__, fn.__closure__)
     rebuilt.__module__ = fn.__module__
     rebuilt.__qualname__ = fn.__qualname__
