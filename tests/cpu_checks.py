@@ -14,7 +14,6 @@ import subprocess
 import sys
 
 import numpy as np
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -41,9 +40,6 @@ def check_against_references(cell, problem, reverse, opts):
     for ref in refs:
         ref_outs, ref_grads = support.run(cell, support.as64(problem), ref, *map(_as64, (dy, dh, dc)),
                                           reverse=reverse, **opts)
-        if ref == "c" and "dw_hr" in grads and np.isnan(ref_grads["dw_hr"]).any() and \
-                not np.isnan(grads["dw_hr"]).any():
-            pytest.xfail("known C-core bug: its LSTM dw_hr is intermittently NaN (cpu == numpy passed)")
         support.assert_results_close(outs, ref_outs, dtype, f"{cell} cpu vs {ref}: ")
         support.assert_results_close(grads, ref_grads, dtype, f"{cell} cpu vs {ref}: ")
 

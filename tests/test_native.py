@@ -87,6 +87,32 @@ def test_float32_matches_float64(cell, opts, proj):
     support.assert_results_close(grads, ref_grads, np.float32, f"{cell} float32: ")
 
 
+
+@pytest.mark.parametrize("cell,opts,proj", CASES, ids=CASE_IDS)
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("lengths", [None, [4, 2, 0], [0, 0, 0]])
+def test_no_output_reads_uninitialised_memory(monkeypatch, cell, opts, proj, reverse, lengths):
+    """Every buffer gatecore.native allocates (outputs, reserve, workspace) starts as NaN: any element read
+    before it is written shows up as NaN every time. Regression: padded steps left the LSTM reserve's m rows
+    unwritten and dw_hr = dh_t^T m turned 0 * garbage into an intermittent NaN."""
+    problem = _problem(cell, proj, seed=11, lengths=lengths)
+    ref_outs, _ = support.run(cell, problem, "numpy", reverse=reverse, **opts)
+    empty = native._Call.empty
+
+    def poisoned(self, *shape):
+        a, p = empty(self, *shape)
+        a.fill(np.nan)
+        return a, p
+
+    monkeypatch.setattr(native._Call, "empty", poisoned)
+    dy, dh, dc = support.cotangents(cell, ref_outs["y"], ref_outs["h_n"], ref_outs.get("c_n"))
+    outs, grads = support.run(cell, problem, "c", dy, dh, dc, reverse=reverse, **opts)
+    ref_grads = support.run(cell, problem, "numpy", dy, dh, dc, reverse=reverse, **opts)[1]
+    for name, a in {**outs, **grads}.items():
+        assert not np.isnan(a).any(), f"{cell} {name}: NaN read from an unwritten buffer"
+    support.assert_results_close(outs, ref_outs, np.float64, f"{cell} poisoned c vs numpy: ")
+    support.assert_results_close(grads, ref_grads, np.float64, f"{cell} poisoned c vs numpy: ")
+
 def test_nan_stays_in_its_batch_row():
     problem = _problem("lstm", 0, seed=4, lengths=[0, 4, 3])
     problem["x"][1, 1, 0] = np.nan
