@@ -106,10 +106,26 @@ def state_or_zeros(a, B, width, dtype):
     return np.zeros((B, width), dtype) if a is None else a.copy()
 
 
+@numba.njit(cache=config.CACHE, nogil=True)
+def _gemm(a, b):
+    return np.dot(a, b)
+
+
+def gemm(a, b):
+    """a @ b through the same BLAS the kernels call inside their time loops (Numba binds SciPy's OpenBLAS, NumPy
+    has its own): with two OpenBLAS thread pools, each call woke one pool while the other's threads still spun,
+    which cost milliseconds per call on a 2-core machine."""
+    if not (a.flags.c_contiguous or a.flags.f_contiguous):
+        a = np.ascontiguousarray(a)
+    if not (b.flags.c_contiguous or b.flags.f_contiguous):
+        b = np.ascontiguousarray(b)
+    return _gemm(a, b)
+
+
 def input_projection(x, w_ih, bias):
     """W_ih x_t + bias for all T*B rows in one GEMM: [T, B, G*H] (bias None = no bias)."""
     T, B, I = x.shape
-    out = np.dot(x.reshape(T * B, I), w_ih.T)
+    out = gemm(x.reshape(T * B, I), w_ih.T)
     if bias is not None:
         out += bias
     return out.reshape(T, B, w_ih.shape[0])
@@ -132,13 +148,13 @@ def chunks(B, rows, width):
 def weight_grads(da, inputs):
     """sum over (t, b) of da[t, b] (x) inputs[t, b]: da [T, B, M], inputs [T, B, N] -> [M, N] (one GEMM)."""
     M, N = da.shape[2], inputs.shape[2]
-    return np.dot(da.reshape(-1, M).T, inputs.reshape(-1, N))
+    return gemm(da.reshape(-1, M).T, inputs.reshape(-1, N))
 
 
 def input_grads(da, x, w_ih):
     """From da = dL/d(W_ih x_t + b_ih) [T, B, G*H]: (dx [T, B, I], dw_ih [G*H, I], db [G*H])."""
     T, B, GH = da.shape
-    dx = np.dot(da.reshape(T * B, GH), w_ih).reshape(x.shape)
+    dx = gemm(da.reshape(T * B, GH), w_ih).reshape(x.shape)
     return dx, weight_grads(da, x), da.reshape(T * B, GH).sum(axis=0)
 
 
