@@ -10,7 +10,7 @@ largest share of a small-batch step). Here each function is overloaded by type:
               only multiplies, adds and one division, so it needs no libm call and vectorises.
 
 NaN propagates (the clamp compares, it does not use min/max) and ±Inf saturate to ±1 (σ: 0 or 1).
-`namespace` is a stand-in for the `math` module in the scope of cell.py's functions (see
+`namespace` (its `tanh`) stands in for the `math` module in the scope of cell.py's functions (see
 cpu_common.compile_pointwise).
 """
 from __future__ import annotations
@@ -33,6 +33,9 @@ _A9, _A11, _A13 = _f(-8.60467152213735e-11), _f(2.00018790482477e-13), _f(-2.760
 _B0, _B2, _B4, _B6 = _f(4.89352518554385e-03), _f(2.26843463243900e-03), _f(1.18534705686654e-04), _f(
     1.19825839466702e-06)
 _HALF, _ONE = _f(0.5), _f(1.0)
+# float64: activations.py itself, compiled
+_sigmoid64, _dsigmoid64, _dtanh64 = (njit(cache=True)(f) for f in (activations.sigmoid, activations.dsigmoid,
+                                                                    activations.dtanh))
 
 
 def tanh(a):
@@ -87,23 +90,22 @@ def _tanh(a):
 def _sigmoid(a):
     if a == nbtypes.float32:
         return lambda a: _HALF + _HALF * _tanh32(_HALF * a)
-    return lambda a: 1.0 / (1.0 + math.exp(-a))
+    return lambda a: _sigmoid64(a)
 
 
 @overload(dsigmoid)
 def _dsigmoid(s):
     if s == nbtypes.float32:
         return lambda s: s * (_ONE - s)
-    return lambda s: s * (1.0 - s)
+    return lambda s: _dsigmoid64(s)
 
 
 @overload(dtanh)
 def _dtanh(t):
     if t == nbtypes.float32:
         return lambda t: _ONE - t * t
-    return lambda t: 1.0 - t * t
+    return lambda t: _dtanh64(t)
 
 
 namespace = types.ModuleType("gatecore_cpu_math")
 namespace.tanh = tanh
-namespace.exp = math.exp
