@@ -257,6 +257,22 @@ def recur(st, persistent, step, args, G, H, B, order, phases=((),)):
     last_path = ("per-step", blocks)
 
 
+def forward_inputs(st, x, w_ih, lengths, T, B, I, G, H, b_ih, b_hh=None):
+    """What every cell's forward does before its recurrence, on flat device arrays x [T*B*I], w_ih [G*H*I]:
+    returns (lengths on the device, xw = x W_ih^T + b_ih (+ b_hh) [T*B*G*H], y [T*B*H]); y is zeroed only when
+    lengths leave padding steps unwritten."""
+    lens = lengths_on_device(lengths, T, B, st)
+    xw = empty(T * B * G * H, st)
+    gemm(st, x, 0, I, 1, w_ih, 0, 1, I, xw, 0, T * B, G * H, I, b_ih, b_hh)
+    y = zeros(T * B * H, st) if lengths is not None else empty(T * B * H, st)
+    return lens, xw, y
+
+
+def final_state(hs, T, B, H):
+    """h_n out of the double-buffered state hs [2*B*H]: step s writes half (s + 1) % 2."""
+    return hs[(T % 2) * B * H:(T % 2 + 1) * B * H]
+
+
 def to_host_or_device(host, st, arrays):
     """Results out: NumPy copies (one synchronisation) when the call came with host arrays, else the device
     arrays themselves; `arrays` are (flat device array, shape) pairs."""

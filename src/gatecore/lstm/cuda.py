@@ -102,12 +102,9 @@ def forward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, reverse, w_hr, need_tape
     host = not cc.is_device(x)
     st = cc.stream()
     x, w_ih, w_hh, b_ih, b_hh, h0, c0 = (cc.to_device(a, st) for a in (x, w_ih, w_hh, b_ih, b_hh, h0, c0))
-    lens = cc.lengths_on_device(lengths, T, B, st)
-    xw = cc.empty(T * B * G * H, st)
-    cc.gemm(st, x, 0, I, 1, w_ih, 0, 1, I, xw, 0, T * B, G * H, I, b_ih, b_hh)
+    lens, xw, y = cc.forward_inputs(st, x, w_ih, lengths, T, B, I, G, H, b_ih, b_hh)
     hs = cc.copy_or_zeros(h0, 2 * B * H, st)
     cs = cc.copy_or_zeros(c0, B * H, st)
-    y = cc.zeros(T * B * H, st) if lengths is not None else cc.empty(T * B * H, st)
     n_tape = T * B * H if need_tape else 1
     gates = cc.empty(G * n_tape, st)
     c_tape, c_prev_tape = cc.empty(n_tape, st), cc.empty(n_tape, st)
@@ -115,7 +112,7 @@ def forward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, reverse, w_hr, need_tape
     args = (xw, w_hh, hs, cs, y, lens, T, B, H, int(reverse), int(need_tape), gates, c_tape, c_prev_tape,
             h_prev_tape)
     cc.recur(st, _forward_persistent, _forward_step, args, G, H, B, range(T))
-    h_n = hs[(T % 2) * B * H:(T % 2 + 1) * B * H]
+    h_n = cc.final_state(hs, T, B, H)
     y_out, h_n, c_n = cc.to_host_or_device(host, st, [(y, (T, B, H)), (h_n, (B, H)), (cs, (B, H))])
     saved = None
     if need_tape:
