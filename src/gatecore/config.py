@@ -2,18 +2,21 @@
 import os
 
 # Numba CPU kernels
+# OpenBLAS (SciPy's, which Numba's np.dot calls for the GEMMs around the time loops) keeps its threads
+# spinning for 2^28 cycles (~0.1 s) after each call, and on a small machine they take the cores from Numba's
+# threads in the time loop that follows: LSTM T=128 B=16 H=256 forward measured 110 ms with the default,
+# 17 ms with 2^4. OpenBLAS reads this when it loads, which is at gatecore's first kernel call unless SciPy's
+# BLAS was loaded earlier; a value the user set is kept.
+os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
 # reassociation and FMA contraction only (vectorised dot products); never nnan/ninf, so NaN and Inf propagate.
 # Each product is still computed by one thread in one compiled order, so results stay bitwise reproducible.
 FASTMATH = {"reassoc", "contract"}
 CACHE = True                     # Numba on-disk cache, so a second process pays no compile
 # below this many multiply-adds per time step the recurrent product and pointwise pass run on one thread;
-# above it, the hidden units are split over Numba's threads with prange. A parallel region per step cost
-# 50 us on the shared 2-core machine (T=128, B=1 LSTM forward, 1 vs 2 threads: H=64 1.2 vs 8.0 ms,
-# H=256 10 vs 16 ms, H=512 28 vs 40 ms), so only steps of several million multiply-adds are split.
+# above it, the hidden units are split over Numba's threads with prange (one region per pass, ~4 us each
+# here). Measured on the 2-core machine, LSTM T=128 forward, best of 15, 1 vs 2 threads: B=16 H=256 (4.2M)
+# 27 vs 21 ms; B=16 H=64 3.0 vs 3.6 ms; B=4 H=256 (1M) fwd+bwd 17 vs 25 ms.
 CPU_PARALLEL_MIN_WORK = int(os.environ.get("GATECORE_CPU_PARALLEL_MIN_WORK", 1 << 22))
-# from this batch size up the recurrent product of a step is one BLAS GEMM (outside any prange) instead of
-# the fused per-unit matrix-vector loops
-CPU_BLAS_MIN_BATCH = int(os.environ.get("GATECORE_CPU_BLAS_MIN_BATCH", 16))
 
 # CUDA kernels
 _CUDASIM = os.environ.get("NUMBA_ENABLE_CUDASIM") == "1"    # one Python thread per CUDA thread: keep blocks small

@@ -32,99 +32,119 @@ _step_n_grad = cc.compile_pointwise(cell.step_n_grad)
 _step_r_grad = cc.compile_pointwise(cell.step_r_grad)
 
 
-def _forward_units(u0, u1, k, gates, hn, y, w_hh, b_hn, rec, h_prev, h_next, rh, lengths, reverse, blas, lbr):
+def _forward_units(u0, u1, k, gates, hn, y, w_hh, b_hn, rec, h_prev, h_next, rh, lengths, reverse, lbr):
     """Units u0..u1-1 of step k, every batch row. lbr: the whole cell; else the first pass (r, z, r*h)."""
     H = h_prev.shape[1]
-    for u in range(u0, u1):
-        for b in range(h_prev.shape[0]):
-            n_b = lengths[b]
-            if k >= n_b:
-                gates[k, b, u] = gates[k, b, H + u] = gates[k, b, 2 * H + u] = hn[k, b, u] = 0
-                h_next[b, u] = h_prev[b, u]
-                continue
-            t = cc.time_of(k, n_b, reverse)
-            if blas:
-                h_r, h_z = rec[b, u], rec[b, H + u]
-            else:
-                h_r, h_z = cc.dot(w_hh[u], h_prev[b]), cc.dot(w_hh[H + u], h_prev[b])
-            if lbr:
-                h_n = b_hn[u] + (rec[b, 2 * H + u] if blas else cc.dot(w_hh[2 * H + u], h_prev[b]))
-                r, z, n, h = _step(gates[t, b, u], gates[t, b, H + u], gates[t, b, 2 * H + u], h_r, h_z, h_n,
-                                   h_prev[b, u])
-                gates[t, b, 2 * H + u] = n
-                hn[t, b, u] = h_n
-                y[t, b, u] = h
-                h_next[b, u] = h
-            else:
-                r, z = _step_rz(gates[t, b, u], gates[t, b, H + u], h_r, h_z)
-                rh[b, u] = r * h_prev[b, u]
-            gates[t, b, u], gates[t, b, H + u] = r, z
+    cc.gate_products(rec, w_hh, h_prev, 3 if lbr else 2, H, u0, u1)
+    for b in range(h_prev.shape[0]):
+        n_b = lengths[b]
+        if k >= n_b:
+            for g in range(3):
+                gates[k, b, g * H + u0:g * H + u1] = 0
+            hn[k, b, u0:u1] = 0
+            h_next[b, u0:u1] = h_prev[b, u0:u1]
+            continue
+        t = cc.time_of(k, n_b, reverse)
+        a, r_ = gates[t, b], rec[b]
+        x_r, x_z, x_n = a[u0:u1], a[H + u0:H + u1], a[2 * H + u0:2 * H + u1]
+        h_r, h_z, h_n = r_[u0:u1], r_[H + u0:H + u1], r_[2 * H + u0:2 * H + u1]
+        hp_b = h_prev[b, u0:u1]
+        if lbr:
+            bn, hn_t, y_t, hx_b = b_hn[u0:u1], hn[t, b, u0:u1], y[t, b, u0:u1], h_next[b, u0:u1]
+            for j in range(u1 - u0):
+                hn_j = bn[j] + h_n[j]
+                r, z, n, h = _step(x_r[j], x_z[j], x_n[j], h_r[j], h_z[j], hn_j, hp_b[j])
+                x_r[j], x_z[j], x_n[j] = r, z, n
+                hn_t[j] = hn_j
+                y_t[j] = h
+                hx_b[j] = h
+        else:
+            rh_b = rh[b, u0:u1]
+            for j in range(u1 - u0):
+                r, z = _step_rz(x_r[j], x_z[j], h_r[j], h_z[j])
+                rh_b[j] = r * hp_b[j]
+                x_r[j], x_z[j] = r, z
 
 
-def _new_gate_units(u0, u1, k, gates, y, w_hn, rec, h_prev, h_next, rh, lengths, reverse, blas):
+def _new_gate_units(u0, u1, k, gates, y, w_hh, rec, h_prev, h_next, rh, lengths, reverse):
     """linear_before_reset=False, second pass for units u0..u1-1: n = tanh(x_n + W_hn (r*h) + b_hn), h_t."""
     H = h_prev.shape[1]
-    for u in range(u0, u1):
-        for b in range(h_prev.shape[0]):
-            n_b = lengths[b]
-            if k < n_b:
-                t = cc.time_of(k, n_b, reverse)
-                hn_rh = rec[b, u] if blas else cc.dot(w_hn[u], rh[b])
-                n, h = _step_n(gates[t, b, 2 * H + u], hn_rh, gates[t, b, H + u], h_prev[b, u])
-                gates[t, b, 2 * H + u] = n
-                y[t, b, u] = h
-                h_next[b, u] = h
+    cc.products(rec, w_hh, rh, 2 * H + u0, 2 * H + u1)
+    for b in range(h_prev.shape[0]):
+        n_b = lengths[b]
+        if k < n_b:
+            t = cc.time_of(k, n_b, reverse)
+            x_n, x_z = gates[t, b, 2 * H + u0:2 * H + u1], gates[t, b, H + u0:H + u1]
+            hn_rh, hp_b = rec[b, 2 * H + u0:2 * H + u1], h_prev[b, u0:u1]
+            y_t, hx_b = y[t, b, u0:u1], h_next[b, u0:u1]
+            for j in range(u1 - u0):
+                n, h = _step_n(x_n[j], hn_rh[j], x_z[j], hp_b[j])
+                x_n[j] = n
+                y_t[j] = h
+                hx_b[j] = h
 
 
-def _cell_grads(u0, u1, k, gates, hn, hp, dy, dh, dxp, dhn, da_k, dd, lengths, reverse, lbr):
+def _cell_grads(u0, u1, k, gates, hn, hp, dy, dh, dxp, dhn, da_rz, da_n, dd, lengths, reverse, lbr):
     """Pointwise backward for units u0..u1-1 of step k: dxp, the n-column of dhp, the direct path dd = z*dh.
     lbr=False: only z and n (r needs W_hn^T da_n first; see _reset_grads)."""
     H = dh.shape[1]
-    for u in range(u0, u1):
-        for b in range(dh.shape[0]):
-            n_b = lengths[b]
-            if k >= n_b:
-                da_k[b, u] = da_k[b, H + u] = da_k[b, 2 * H + u] = 0
-                dd[b, u] = dh[b, u]
-                continue
-            t = cc.time_of(k, n_b, reverse)
-            dh_t = dh[b, u] + dy[t, b, u]
-            r, z, n = gates[t, b, u], gates[t, b, H + u], gates[t, b, 2 * H + u]
+    for b in range(dh.shape[0]):
+        n_b = lengths[b]
+        if k >= n_b:
+            da_rz[b, u0:u1] = 0
+            da_rz[b, H + u0:H + u1] = 0
+            da_n[b, u0:u1] = 0
+            dd[b, u0:u1] = dh[b, u0:u1]
+            continue
+        t = cc.time_of(k, n_b, reverse)
+        a, d = gates[t, b], dxp[t, b]
+        r_, z_, n_ = a[u0:u1], a[H + u0:H + u1], a[2 * H + u0:2 * H + u1]
+        d_r, d_z, d_n = d[u0:u1], d[H + u0:H + u1], d[2 * H + u0:2 * H + u1]
+        e_r, e_z, e_n = da_rz[b, u0:u1], da_rz[b, H + u0:H + u1], da_n[b, u0:u1]
+        hn_t, hp_t, dhn_t = hn[t, b, u0:u1], hp[t, b, u0:u1], dhn[t, b, u0:u1]
+        dh_b, dy_t, dd_b = dh[b, u0:u1], dy[t, b, u0:u1], dd[b, u0:u1]
+        for j in range(u1 - u0):
+            dh_t = dh_b[j] + dy_t[j]
             if lbr:
-                da_r, da_z, da_n, dh_n, dd[b, u] = _step_grad(r, z, n, hn[t, b, u], hp[t, b, u], dh_t)
-                dxp[t, b, u] = da_k[b, u] = da_r
-                dhn[t, b, u] = da_k[b, 2 * H + u] = dh_n
+                da_r, da_z, dan, dh_n, dd_j = _step_grad(r_[j], z_[j], n_[j], hn_t[j], hp_t[j], dh_t)
+                d_r[j] = e_r[j] = da_r
+                dhn_t[j] = e_n[j] = dh_n
             else:
-                da_n, da_z, dd[b, u] = _step_n_grad(z, n, hp[t, b, u], dh_t)
-                dhn[t, b, u] = da_k[b, 2 * H + u] = da_n
-            dxp[t, b, H + u] = da_k[b, H + u] = da_z
-            dxp[t, b, 2 * H + u] = da_n
+                dan, da_z, dd_j = _step_n_grad(z_[j], n_[j], hp_t[j], dh_t)
+                dhn_t[j] = e_n[j] = dan
+            dd_b[j] = dd_j
+            d_z[j] = e_z[j] = da_z
+            d_n[j] = dan
 
 
-def _reset_grads(u0, u1, k, gates, hp, w_hhT, rec, dxp, da_k, dd, lengths, reverse, blas):
+def _reset_grads(u0, u1, k, gates, hp, w_nT, drh, dxp, da_rz, da_n, dd, lengths, reverse):
     """linear_before_reset=False: d(r*h) = W_hn^T da_n, then da_r and the path through r*h into dh_{t-1}."""
-    H = dd.shape[1]
-    for u in range(u0, u1):
-        for b in range(dd.shape[0]):
-            n_b = lengths[b]
-            if k < n_b:
-                t = cc.time_of(k, n_b, reverse)
-                drh = rec[b, u] if blas else cc.dot(w_hhT[u, 2 * H:], da_k[b, 2 * H:])
-                da_r, dh_rh = _step_r_grad(gates[t, b, u], hp[t, b, u], drh)
-                dxp[t, b, u] = da_k[b, u] = da_r
-                dd[b, u] += dh_rh
+    cc.products(drh, w_nT, da_n, u0, u1)
+    for b in range(dd.shape[0]):
+        n_b = lengths[b]
+        if k < n_b:
+            t = cc.time_of(k, n_b, reverse)
+            r_, hp_t, drh_b = gates[t, b, u0:u1], hp[t, b, u0:u1], drh[b, u0:u1]
+            d_r, e_r, dd_b = dxp[t, b, u0:u1], da_rz[b, u0:u1], dd[b, u0:u1]
+            for j in range(u1 - u0):
+                da_r, dh_rh = _step_r_grad(r_[j], hp_t[j], drh_b[j])
+                d_r[j] = e_r[j] = da_r
+                dd_b[j] += dh_rh
 
 
-def _recurrent_grads(u0, u1, k, w_hhT, rec, da_k, dd, dh, lengths, blas, lbr):
+def _recurrent_grads(u0, u1, k, w_rzT, w_nT, p_rz, p_n, da_rz, da_n, dd, dh, lengths, lbr):
     """dh_{t-1} = dd + W_hh^T da (lbr=False: only the r, z rows; W_hn's part is in dd already)."""
-    H = dh.shape[1]
-    width = 3 * H if lbr else 2 * H
-    for u in range(u0, u1):
-        for b in range(dh.shape[0]):
-            if k < lengths[b]:
-                dh[b, u] = dd[b, u] + (rec[b, u] if blas else cc.dot(w_hhT[u, :width], da_k[b, :width]))
-            else:
-                dh[b, u] = dd[b, u]
+    cc.products(p_rz, w_rzT, da_rz, u0, u1)
+    if lbr:
+        cc.products(p_n, w_nT, da_n, u0, u1)
+    for b in range(dh.shape[0]):
+        dh_b, dd_b = dh[b, u0:u1], dd[b, u0:u1]
+        if k < lengths[b]:
+            prz_b, pn_b = p_rz[b, u0:u1], p_n[b, u0:u1]
+            for j in range(u1 - u0):
+                dh_b[j] = dd_b[j] + prz_b[j] + pn_b[j] if lbr else dd_b[j] + prz_b[j]
+        else:
+            dh_b[:] = dd_b
 
 
 _forward_units, _new_gate_units, _cell_grads, _reset_grads, _recurrent_grads = map(
@@ -132,76 +152,64 @@ _forward_units, _new_gate_units, _cell_grads, _reset_grads, _recurrent_grads = m
 
 
 @cc.kernel
-def _forward_loop(gates, hn, hp, y, hbuf, w_hh, b_hn, lengths, reverse, lbr, blas, chunks):
+def _forward_loop(gates, hn, hp, y, hbuf, w_hh, b_hn, lengths, reverse, lbr, chunks):
     """gates [T, B, 3H] in: x-parts, out: r, z, n; hn, hp, y [T, B, H] out (y zeroed); hbuf [2, B, H] with
     hbuf[0] = h0; b_hn [H] (linear_before_reset=True; zeros otherwise). Returns h_n (a view of hbuf)."""
     T, B, G3 = gates.shape
     H = G3 // 3
-    w_hrz, w_hn = w_hh[:2 * H], w_hh[2 * H:]
     rec = np.zeros((B, G3), gates.dtype)
     rh = np.zeros((B, H), gates.dtype)
     for k in range(T):
         h_prev = hbuf[k % 2]
         h_next = hbuf[1 - k % 2]
         cc.save_prev_state(hp, h_prev, k, lengths, reverse)
-        if blas:
-            rec = np.dot(h_prev, (w_hh if lbr else w_hrz).T)
         if chunks > 1:
             for ch in prange(chunks):
                 u0, u1 = cc.chunk(ch, chunks, H)
                 _forward_units(u0, u1, k, gates, hn, y, w_hh, b_hn, rec, h_prev, h_next, rh, lengths, reverse,
-                               blas, lbr)
+                               lbr)
+            if not lbr:
+                for ch in prange(chunks):
+                    u0, u1 = cc.chunk(ch, chunks, H)
+                    _new_gate_units(u0, u1, k, gates, y, w_hh, rec, h_prev, h_next, rh, lengths, reverse)
         else:
-            _forward_units(0, H, k, gates, hn, y, w_hh, b_hn, rec, h_prev, h_next, rh, lengths, reverse, blas,
-                           lbr)
-        if lbr:
-            continue
-        if blas:
-            rec = np.dot(rh, w_hn.T)
-        if chunks > 1:
-            for ch in prange(chunks):
-                u0, u1 = cc.chunk(ch, chunks, H)
-                _new_gate_units(u0, u1, k, gates, y, w_hn, rec, h_prev, h_next, rh, lengths, reverse, blas)
-        else:
-            _new_gate_units(0, H, k, gates, y, w_hn, rec, h_prev, h_next, rh, lengths, reverse, blas)
+            _forward_units(0, H, k, gates, hn, y, w_hh, b_hn, rec, h_prev, h_next, rh, lengths, reverse, lbr)
+            if not lbr:
+                _new_gate_units(0, H, k, gates, y, w_hh, rec, h_prev, h_next, rh, lengths, reverse)
     return hbuf[T % 2]
 
 
 @cc.kernel
-def _backward_loop(gates, hn, hp, w_hh, w_hhT, dy, dh, lengths, reverse, lbr, blas, chunks):
+def _backward_loop(gates, hn, hp, w_rzT, w_nT, dy, dh, lengths, reverse, lbr, chunks):
     """Returns (dxp [T, B, 3H], dhn [T, B, H]: the n-column of dhp); dh [B, H] enters as dL/dh_n and leaves
-    as dL/dh0."""
+    as dL/dh0. w_rzT = W_h(r,z)^T [H, 2H], w_nT = W_hn^T [H, H]."""
     T, B, G3 = gates.shape
     H = G3 // 3
     dxp = np.zeros_like(gates)
     dhn = np.zeros_like(hp)
-    da_k = np.zeros((B, G3), gates.dtype)
+    da_rz = np.zeros((B, 2 * H), gates.dtype)
+    da_n = np.zeros((B, H), gates.dtype)
     dd = np.zeros((B, H), gates.dtype)
-    rec = np.zeros((B, H), gates.dtype)
+    drh = np.zeros((B, H), gates.dtype)
+    p_rz = np.zeros((B, H), gates.dtype)
+    p_n = np.zeros((B, H), gates.dtype)
     for k in range(T - 1, -1, -1):
         if chunks > 1:
             for ch in prange(chunks):
                 u0, u1 = cc.chunk(ch, chunks, H)
-                _cell_grads(u0, u1, k, gates, hn, hp, dy, dh, dxp, dhn, da_k, dd, lengths, reverse, lbr)
-        else:
-            _cell_grads(0, H, k, gates, hn, hp, dy, dh, dxp, dhn, da_k, dd, lengths, reverse, lbr)
-        if not lbr:
-            if blas:
-                rec = np.dot(np.ascontiguousarray(da_k[:, 2 * H:]), w_hh[2 * H:])
-            if chunks > 1:
+                _cell_grads(u0, u1, k, gates, hn, hp, dy, dh, dxp, dhn, da_rz, da_n, dd, lengths, reverse, lbr)
+            if not lbr:
                 for ch in prange(chunks):
                     u0, u1 = cc.chunk(ch, chunks, H)
-                    _reset_grads(u0, u1, k, gates, hp, w_hhT, rec, dxp, da_k, dd, lengths, reverse, blas)
-            else:
-                _reset_grads(0, H, k, gates, hp, w_hhT, rec, dxp, da_k, dd, lengths, reverse, blas)
-        if blas:
-            rec = np.dot(da_k, w_hh) if lbr else np.dot(np.ascontiguousarray(da_k[:, :2 * H]), w_hh[:2 * H])
-        if chunks > 1:
+                    _reset_grads(u0, u1, k, gates, hp, w_nT, drh, dxp, da_rz, da_n, dd, lengths, reverse)
             for ch in prange(chunks):
                 u0, u1 = cc.chunk(ch, chunks, H)
-                _recurrent_grads(u0, u1, k, w_hhT, rec, da_k, dd, dh, lengths, blas, lbr)
+                _recurrent_grads(u0, u1, k, w_rzT, w_nT, p_rz, p_n, da_rz, da_n, dd, dh, lengths, lbr)
         else:
-            _recurrent_grads(0, H, k, w_hhT, rec, da_k, dd, dh, lengths, blas, lbr)
+            _cell_grads(0, H, k, gates, hn, hp, dy, dh, dxp, dhn, da_rz, da_n, dd, lengths, reverse, lbr)
+            if not lbr:
+                _reset_grads(0, H, k, gates, hp, w_nT, drh, dxp, da_rz, da_n, dd, lengths, reverse)
+            _recurrent_grads(0, H, k, w_rzT, w_nT, p_rz, p_n, da_rz, da_n, dd, dh, lengths, lbr)
     return dxp, dhn
 
 
@@ -224,8 +232,7 @@ def forward(x, w_ih, w_hh, b_ih, b_hh, h0, lengths, reverse, linear_before_reset
     y = np.zeros((T, B, H), x.dtype)
     hbuf = np.empty((2, B, H), x.dtype)
     hbuf[0] = 0 if h0 is None else h0
-    h_n = _forward_loop(gates, hn, hp, y, hbuf, w_hh, b_hn, lengths, reverse, lbr, cc.use_blas(B),
-                        cc.chunks(B, 3 * H, H))
+    h_n = _forward_loop(gates, hn, hp, y, hbuf, w_hh, b_hn, lengths, reverse, lbr, cc.chunks(B, 3 * H, H))
     saved = None
     if need_tape:
         saved = (x, w_ih, w_hh, gates, hn, hp, lengths, reverse, lbr, b_ih is not None)
@@ -237,9 +244,8 @@ def backward(saved, dy, dh_n):
     x, w_ih, w_hh, gates, hn, hp, lengths, reverse, lbr, has_bias = saved
     B, H = dh_n.shape
     dh = dh_n.copy()
-    w_hhT = np.ascontiguousarray(w_hh.T)
-    dxp, dhn = _backward_loop(gates, hn, hp, w_hh, w_hhT, dy, dh, lengths, reverse, lbr, cc.use_blas(B),
-                              cc.chunks(B, 3 * H, H))
+    w_rzT, w_nT = np.ascontiguousarray(w_hh[:2 * H].T), np.ascontiguousarray(w_hh[2 * H:].T)
+    dxp, dhn = _backward_loop(gates, hn, hp, w_rzT, w_nT, dy, dh, lengths, reverse, lbr, cc.chunks(B, 3 * H, H))
     dx, dw_ih, db_ih = cc.input_grads(dxp, x, w_ih)
     dw_hh = np.empty_like(w_hh)
     dw_hh[:2 * H] = cc.weight_grads(dxp[:, :, :2 * H], hp)

@@ -27,80 +27,87 @@ _step = cc.compile_pointwise(cell.step)
 _step_grad = cc.compile_pointwise(cell.step_grad)
 
 
-def _forward_units(u0, u1, k, gates, cp, cs, y, w_hh, rec, h_prev, h_next, c, m_k, lengths, reverse, blas,
-                   proj):
-    """Units u0..u1-1 of step k, every batch row: recurrent product, cell, state update, tape."""
+def _forward_units(u0, u1, k, gates, cp, cs, y, w_hh, rec, h_prev, h_next, c, m_k, lengths, reverse, proj):
+    """Units u0..u1-1 of step k, every batch row: rec = h_{t-1} W_hh^T for these units' rows, then the cell
+    over the units as one loop without calls or branches (vectorised): gates, state update, tape."""
     H = c.shape[1]
-    for u in range(u0, u1):
-        for b in range(c.shape[0]):
-            n = lengths[b]
-            if k >= n:
-                gates[k, b, u] = gates[k, b, H + u] = gates[k, b, 2 * H + u] = gates[k, b, 3 * H + u] = 0
-                cp[k, b, u] = cs[k, b, u] = 0
-                if not proj:
-                    h_next[b, u] = h_prev[b, u]
-                continue
-            t = cc.time_of(k, n, reverse)
-            if blas:
-                r_i, r_f, r_g, r_o = rec[b, u], rec[b, H + u], rec[b, 2 * H + u], rec[b, 3 * H + u]
-            else:
-                hb = h_prev[b]
-                r_i, r_f = cc.dot(w_hh[u], hb), cc.dot(w_hh[H + u], hb)
-                r_g, r_o = cc.dot(w_hh[2 * H + u], hb), cc.dot(w_hh[3 * H + u], hb)
-            c_prev = c[b, u]
-            i, f, g, o, c_t, m = _step(gates[t, b, u] + r_i, gates[t, b, H + u] + r_f,
-                                       gates[t, b, 2 * H + u] + r_g, gates[t, b, 3 * H + u] + r_o, c_prev)
-            gates[t, b, u], gates[t, b, H + u], gates[t, b, 2 * H + u], gates[t, b, 3 * H + u] = i, f, g, o
-            cp[t, b, u] = c_prev
-            cs[t, b, u] = c_t
-            c[b, u] = c_t
-            if proj:
-                m_k[b, u] = m
-            else:
-                y[t, b, u] = m
-                h_next[b, u] = m
+    cc.gate_products(rec, w_hh, h_prev, 4, H, u0, u1)
+    for b in range(c.shape[0]):
+        n = lengths[b]
+        if k >= n:
+            for g in range(4):
+                gates[k, b, g * H + u0:g * H + u1] = 0
+            cp[k, b, u0:u1] = 0
+            cs[k, b, u0:u1] = 0
+            if not proj:
+                h_next[b, u0:u1] = h_prev[b, u0:u1]
+            continue
+        t = cc.time_of(k, n, reverse)
+        a, r = gates[t, b], rec[b]
+        a_i, a_f, a_g, a_o = a[u0:u1], a[H + u0:H + u1], a[2 * H + u0:2 * H + u1], a[3 * H + u0:3 * H + u1]
+        r_i, r_f, r_g, r_o = r[u0:u1], r[H + u0:H + u1], r[2 * H + u0:2 * H + u1], r[3 * H + u0:3 * H + u1]
+        c_b, cp_t, cs_t = c[b, u0:u1], cp[t, b, u0:u1], cs[t, b, u0:u1]
+        m_b = m_k[b, u0:u1] if proj else y[t, b, u0:u1]
+        for j in range(u1 - u0):
+            c_prev = c_b[j]
+            i, f, g, o, c_t, m = _step(a_i[j] + r_i[j], a_f[j] + r_f[j], a_g[j] + r_g[j], a_o[j] + r_o[j], c_prev)
+            a_i[j], a_f[j], a_g[j], a_o[j] = i, f, g, o
+            cp_t[j] = c_prev
+            cs_t[j] = c_t
+            c_b[j] = c_t
+            m_b[j] = m
+        if not proj:
+            h_next[b, u0:u1] = m_b
 
 
-def _project_units(p0, p1, k, y, w_hr, h_prev, h_next, m_k, lengths, reverse):
+def _project_units(p0, p1, k, y, w_hr, h_prev, h_next, m_k, hr, lengths, reverse):
     """h_t = W_hr m_t for outputs p0..p1-1 of step k (padding rows keep h)."""
-    for p in range(p0, p1):
-        for b in range(h_prev.shape[0]):
-            n = lengths[b]
-            if k < n:
-                h = cc.dot(w_hr[p], m_k[b])
-                y[cc.time_of(k, n, reverse), b, p] = h
-                h_next[b, p] = h
-            else:
-                h_next[b, p] = h_prev[b, p]
+    cc.products(hr, w_hr, m_k, p0, p1)
+    for b in range(h_prev.shape[0]):
+        n = lengths[b]
+        if k < n:
+            y[cc.time_of(k, n, reverse), b, p0:p1] = hr[b, p0:p1]
+            h_next[b, p0:p1] = hr[b, p0:p1]
+        else:
+            h_next[b, p0:p1] = h_prev[b, p0:p1]
 
 
-def _cell_grads(u0, u1, k, gates, cp, cs, dhv, w_hrT, dc, da, da_k, lengths, reverse, proj):
+def _cell_grads(u0, u1, k, gates, cp, cs, dhv, w_hrT, dc, da, da_k, dm_k, lengths, reverse, proj):
     """da (the four pre-activations) and dc_{t-1} for units u0..u1-1 of step k; dhv = dL/dh_t [B, R]."""
     H = dc.shape[1]
-    for u in range(u0, u1):
-        for b in range(dc.shape[0]):
-            n = lengths[b]
-            if k >= n:
-                da_k[b, u] = da_k[b, H + u] = da_k[b, 2 * H + u] = da_k[b, 3 * H + u] = 0
-                continue
-            t = cc.time_of(k, n, reverse)
-            dm = cc.dot(w_hrT[u], dhv[b]) if proj else dhv[b, u]
-            da_i, da_f, da_g, da_o, dc_prev = _step_grad(
-                gates[t, b, u], gates[t, b, H + u], gates[t, b, 2 * H + u], gates[t, b, 3 * H + u],
-                cp[t, b, u], cs[t, b, u], dm, dc[b, u])
-            da[t, b, u], da[t, b, H + u], da[t, b, 2 * H + u], da[t, b, 3 * H + u] = da_i, da_f, da_g, da_o
-            da_k[b, u], da_k[b, H + u], da_k[b, 2 * H + u], da_k[b, 3 * H + u] = da_i, da_f, da_g, da_o
-            dc[b, u] = dc_prev
+    if proj:
+        cc.products(dm_k, w_hrT, dhv, u0, u1)
+    for b in range(dc.shape[0]):
+        n = lengths[b]
+        if k >= n:
+            for g in range(4):
+                da_k[b, g * H + u0:g * H + u1] = 0
+            continue
+        t = cc.time_of(k, n, reverse)
+        a, d, e = gates[t, b], da[t, b], da_k[b]
+        i_, f_, g_, o_ = a[u0:u1], a[H + u0:H + u1], a[2 * H + u0:2 * H + u1], a[3 * H + u0:3 * H + u1]
+        d_i, d_f, d_g, d_o = d[u0:u1], d[H + u0:H + u1], d[2 * H + u0:2 * H + u1], d[3 * H + u0:3 * H + u1]
+        e_i, e_f, e_g, e_o = e[u0:u1], e[H + u0:H + u1], e[2 * H + u0:2 * H + u1], e[3 * H + u0:3 * H + u1]
+        cp_t, cs_t, dc_b = cp[t, b, u0:u1], cs[t, b, u0:u1], dc[b, u0:u1]
+        dm_b = dm_k[b, u0:u1] if proj else dhv[b, u0:u1]
+        for j in range(u1 - u0):
+            da_i, da_f, da_g, da_o, dc_prev = _step_grad(i_[j], f_[j], g_[j], o_[j], cp_t[j], cs_t[j], dm_b[j],
+                                                         dc_b[j])
+            d_i[j] = e_i[j] = da_i
+            d_f[j] = e_f[j] = da_f
+            d_g[j] = e_g[j] = da_g
+            d_o[j] = e_o[j] = da_o
+            dc_b[j] = dc_prev
 
 
-def _recurrent_grads(r0, r1, k, w_hhT, rec, da_k, dhv, dh, lengths, blas):
+def _recurrent_grads(r0, r1, k, w_hhT, dhr, da_k, dhv, dh, lengths):
     """dh_{t-1} = W_hh^T da for outputs r0..r1-1 (padding rows carry dhv unchanged)."""
-    for r in range(r0, r1):
-        for b in range(dh.shape[0]):
-            if k < lengths[b]:
-                dh[b, r] = rec[b, r] if blas else cc.dot(w_hhT[r], da_k[b])
-            else:
-                dh[b, r] = dhv[b, r]
+    cc.products(dhr, w_hhT, da_k, r0, r1)
+    for b in range(dh.shape[0]):
+        if k < lengths[b]:
+            dh[b, r0:r1] = dhr[b, r0:r1]
+        else:
+            dh[b, r0:r1] = dhv[b, r0:r1]
 
 
 _forward_units, _project_units, _cell_grads, _recurrent_grads = map(
@@ -108,7 +115,7 @@ _forward_units, _project_units, _cell_grads, _recurrent_grads = map(
 
 
 @cc.kernel
-def _forward_loop(gates, cp, cs, hp, y, hbuf, c, w_hh, w_hr, lengths, reverse, blas, chunks):
+def _forward_loop(gates, cp, cs, hp, y, hbuf, c, w_hh, w_hr, lengths, reverse, chunks):
     """gates [T, B, 4H] in: x W_ih^T + b, out: i, f, g, o; cp, cs [T, B, H], hp, y [T, B, R] out (y zeroed);
     hbuf [2, B, R] with hbuf[0] = h0; c [B, H] = c0 in, c_n out. Returns h_n (a view of hbuf)."""
     T, B, _ = gates.shape
@@ -117,31 +124,29 @@ def _forward_loop(gates, cp, cs, hp, y, hbuf, c, w_hh, w_hr, lengths, reverse, b
     proj = P > 0
     rec = np.zeros((B, 4 * H), gates.dtype)
     m_k = np.zeros((B, H), gates.dtype)
+    hr = np.zeros((B, P), gates.dtype)
     for k in range(T):
         h_prev = hbuf[k % 2]
         h_next = hbuf[1 - k % 2]
         cc.save_prev_state(hp, h_prev, k, lengths, reverse)
-        if blas:
-            rec = np.dot(h_prev, w_hh.T)
         if chunks > 1:
             for ch in prange(chunks):
                 u0, u1 = cc.chunk(ch, chunks, H)
                 _forward_units(u0, u1, k, gates, cp, cs, y, w_hh, rec, h_prev, h_next, c, m_k, lengths,
-                               reverse, blas, proj)
+                               reverse, proj)
             if proj:
                 for ch in prange(chunks):
                     p0, p1 = cc.chunk(ch, chunks, P)
-                    _project_units(p0, p1, k, y, w_hr, h_prev, h_next, m_k, lengths, reverse)
+                    _project_units(p0, p1, k, y, w_hr, h_prev, h_next, m_k, hr, lengths, reverse)
         else:
-            _forward_units(0, H, k, gates, cp, cs, y, w_hh, rec, h_prev, h_next, c, m_k, lengths, reverse,
-                           blas, proj)
+            _forward_units(0, H, k, gates, cp, cs, y, w_hh, rec, h_prev, h_next, c, m_k, lengths, reverse, proj)
             if proj:
-                _project_units(0, P, k, y, w_hr, h_prev, h_next, m_k, lengths, reverse)
+                _project_units(0, P, k, y, w_hr, h_prev, h_next, m_k, hr, lengths, reverse)
     return hbuf[T % 2]
 
 
 @cc.kernel
-def _backward_loop(gates, cp, cs, w_hhT, w_hrT, dy, dh, dc, lengths, reverse, blas, chunks):
+def _backward_loop(gates, cp, cs, w_hhT, w_hrT, dy, dh, dc, lengths, reverse, chunks):
     """Returns (da [T, B, 4H], dhs [T, B, R] or empty without projection); dh [B, R] and dc [B, H] enter as
     dL/dh_n, dL/dc_n and leave as dL/dh0, dL/dc0."""
     T, B, G4 = gates.shape
@@ -151,8 +156,9 @@ def _backward_loop(gates, cp, cs, w_hhT, w_hrT, dy, dh, dc, lengths, reverse, bl
     da = np.zeros_like(gates)
     dhs = np.zeros((T if proj else 0, B, R), gates.dtype)
     da_k = np.zeros((B, G4), gates.dtype)
+    dm_k = np.zeros((B, H if proj else 0), gates.dtype)
     dhv = np.zeros((B, R), gates.dtype)
-    rec = np.zeros((B, R), gates.dtype)
+    dhr = np.zeros((B, R), gates.dtype)
     for k in range(T - 1, -1, -1):
         for b in range(B):
             n = lengths[b]
@@ -164,17 +170,13 @@ def _backward_loop(gates, cp, cs, w_hhT, w_hrT, dy, dh, dc, lengths, reverse, bl
         if chunks > 1:
             for ch in prange(chunks):
                 u0, u1 = cc.chunk(ch, chunks, H)
-                _cell_grads(u0, u1, k, gates, cp, cs, dhv, w_hrT, dc, da, da_k, lengths, reverse, proj)
-        else:
-            _cell_grads(0, H, k, gates, cp, cs, dhv, w_hrT, dc, da, da_k, lengths, reverse, proj)
-        if blas:
-            rec = np.dot(da_k, w_hhT.T)
-        if chunks > 1:
+                _cell_grads(u0, u1, k, gates, cp, cs, dhv, w_hrT, dc, da, da_k, dm_k, lengths, reverse, proj)
             for ch in prange(chunks):
                 r0, r1 = cc.chunk(ch, chunks, R)
-                _recurrent_grads(r0, r1, k, w_hhT, rec, da_k, dhv, dh, lengths, blas)
+                _recurrent_grads(r0, r1, k, w_hhT, dhr, da_k, dhv, dh, lengths)
         else:
-            _recurrent_grads(0, R, k, w_hhT, rec, da_k, dhv, dh, lengths, blas)
+            _cell_grads(0, H, k, gates, cp, cs, dhv, w_hrT, dc, da, da_k, dm_k, lengths, reverse, proj)
+            _recurrent_grads(0, R, k, w_hhT, dhr, da_k, dhv, dh, lengths)
     return da, dhs
 
 
@@ -193,8 +195,7 @@ def forward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, reverse, w_hr, need_tape
     hbuf[0] = 0 if h0 is None else h0
     c = cc.state_or_zeros(c0, B, H, x.dtype)
     w_hr_k = np.zeros((0, H), x.dtype) if w_hr is None else w_hr
-    h_n = _forward_loop(gates, cp, cs, hp, y, hbuf, c, w_hh, w_hr_k, lengths, reverse, cc.use_blas(B),
-                        cc.chunks(B, 4 * H, R))
+    h_n = _forward_loop(gates, cp, cs, hp, y, hbuf, c, w_hh, w_hr_k, lengths, reverse, cc.chunks(B, 4 * H, R))
     saved = None
     if need_tape:
         saved = (x, w_ih, w_hh, w_hr, gates, cp, cs, hp, lengths, reverse, b_ih is not None)
@@ -208,7 +209,7 @@ def backward(saved, dy, dh_n, dc_n):
     dh, dc = dh_n.copy(), dc_n.copy()
     w_hrT = np.zeros((H, 0), x.dtype) if w_hr is None else np.ascontiguousarray(w_hr.T)
     da, dhs = _backward_loop(gates, cp, cs, np.ascontiguousarray(w_hh.T), w_hrT, dy, dh, dc, lengths, reverse,
-                             cc.use_blas(B), cc.chunks(B, 4 * H, w_hh.shape[1]))
+                             cc.chunks(B, 4 * H, w_hh.shape[1]))
     dx, dw_ih, db = cc.input_grads(da, x, w_ih)
     grads = {"dx": dx, "dh0": dh, "dc0": dc, "dw_ih": dw_ih, "dw_hh": cc.weight_grads(da, hp)}
     if w_hr is not None:

@@ -24,95 +24,88 @@ _step_grad = cc.compile_pointwise(cell.step_grad)
 _ACT = {"tanh": cell.TANH, "relu": cell.RELU}
 
 
-def _forward_units(u0, u1, k, a, hp, w_hh, rec, h_prev, h_next, lengths, reverse, act, blas):
+def _forward_units(u0, u1, k, a, hp, w_hh, rec, h_prev, h_next, lengths, reverse, act):
     """Units u0..u1-1 of step k, every batch row: h_t = act(a + W_hh h_{t-1}) over a[t, b] in place."""
-    for u in range(u0, u1):
-        for b in range(h_prev.shape[0]):
-            n = lengths[b]
-            if k < n:
-                t = cc.time_of(k, n, reverse)
-                hp[t, b, u] = h_prev[b, u]
-                h = _step(a[t, b, u] + (rec[b, u] if blas else cc.dot(w_hh[u], h_prev[b])), act)
-                a[t, b, u] = h
-                h_next[b, u] = h
-            else:
-                a[k, b, u] = 0
-                hp[k, b, u] = 0
-                h_next[b, u] = h_prev[b, u]
+    cc.products(rec, w_hh, h_prev, u0, u1)
+    for b in range(h_prev.shape[0]):
+        n = lengths[b]
+        if k < n:
+            t = cc.time_of(k, n, reverse)
+            hp[t, b, u0:u1] = h_prev[b, u0:u1]
+            a_b, r_b, h_b = a[t, b, u0:u1], rec[b, u0:u1], h_next[b, u0:u1]
+            for j in range(u1 - u0):
+                h = _step(a_b[j] + r_b[j], act)
+                a_b[j] = h
+                h_b[j] = h
+        else:
+            a[k, b, u0:u1] = 0
+            hp[k, b, u0:u1] = 0
+            h_next[b, u0:u1] = h_prev[b, u0:u1]
 
 
-_forward_units = cc.compile_units(_forward_units)
+def _backward_units(u0, u1, k, hs, dy, dh, da, da_k, lengths, reverse, act):
+    """da = act'(a) * (dh + dy) for units u0..u1-1 of step k (0 at padding)."""
+    for b in range(dh.shape[0]):
+        n = lengths[b]
+        if k < n:
+            t = cc.time_of(k, n, reverse)
+            h_t, dh_b, dy_t, da_t, da_b = hs[t, b, u0:u1], dh[b, u0:u1], dy[t, b, u0:u1], da[t, b, u0:u1], da_k[
+                b, u0:u1]
+            for j in range(u1 - u0):
+                d = _step_grad(h_t[j], dh_b[j] + dy_t[j], act)
+                da_t[j] = d
+                da_b[j] = d
+        else:
+            da_k[b, u0:u1] = 0
+
+
+def _recurrent_grads(u0, u1, k, w_hhT, dhr, da_k, dh, lengths):
+    """dh_{t-1} = W_hh^T da for units u0..u1-1 of real rows (padding rows carry dh unchanged)."""
+    cc.products(dhr, w_hhT, da_k, u0, u1)
+    for b in range(dh.shape[0]):
+        if k < lengths[b]:
+            dh[b, u0:u1] = dhr[b, u0:u1]
+
+
+_forward_units, _backward_units, _recurrent_grads = map(
+    cc.compile_units, (_forward_units, _backward_units, _recurrent_grads))
 
 
 @cc.kernel
-def _forward_loop(a, hp, hbuf, w_hh, lengths, reverse, act, blas, chunks):
+def _forward_loop(a, hp, hbuf, w_hh, lengths, reverse, act, chunks):
     """a [T, B, H]: in x W_ih^T + b, out h_t (0 at padding); hp [T, B, H] out; hbuf[0] = h0."""
     T, B, H = a.shape
     rec = np.zeros((B, H), a.dtype)
     for k in range(T):
         h_prev = hbuf[k % 2]
         h_next = hbuf[1 - k % 2]
-        if blas:
-            rec = np.dot(h_prev, w_hh.T)
         if chunks > 1:
             for ch in prange(chunks):
                 u0, u1 = cc.chunk(ch, chunks, H)
-                _forward_units(u0, u1, k, a, hp, w_hh, rec, h_prev, h_next, lengths, reverse, act, blas)
+                _forward_units(u0, u1, k, a, hp, w_hh, rec, h_prev, h_next, lengths, reverse, act)
         else:
-            _forward_units(0, H, k, a, hp, w_hh, rec, h_prev, h_next, lengths, reverse, act, blas)
+            _forward_units(0, H, k, a, hp, w_hh, rec, h_prev, h_next, lengths, reverse, act)
     return hbuf[T % 2]
 
 
-def _backward_units(u0, u1, k, hs, dy, dh, da, da_k, lengths, reverse, act):
-    """da = act'(a) * (dh + dy) for units u0..u1-1 of step k (0 at padding)."""
-    for u in range(u0, u1):
-        for b in range(dh.shape[0]):
-            n = lengths[b]
-            if k < n:
-                t = cc.time_of(k, n, reverse)
-                d = _step_grad(hs[t, b, u], dh[b, u] + dy[t, b, u], act)
-                da[t, b, u] = d
-                da_k[b, u] = d
-            else:
-                da_k[b, u] = 0
-
-
-_backward_units = cc.compile_units(_backward_units)
-
-
-def _recurrent_grads(u0, u1, k, w_hhT, rec, da_k, dh, lengths, blas):
-    """dh_{t-1} = W_hh^T da for units u0..u1-1 of real rows (padding rows carry dh unchanged)."""
-    for u in range(u0, u1):
-        for b in range(dh.shape[0]):
-            if k < lengths[b]:
-                dh[b, u] = rec[b, u] if blas else cc.dot(w_hhT[u], da_k[b])
-
-
-_recurrent_grads = cc.compile_units(_recurrent_grads)
-
-
 @cc.kernel
-def _backward_loop(hs, w_hhT, dy, dh, lengths, reverse, act, blas, chunks):
+def _backward_loop(hs, w_hhT, dy, dh, lengths, reverse, act, chunks):
     """Returns da [T, B, H]; dh [B, H] enters as dL/dh_n and leaves as dL/dh0."""
     T, B, H = hs.shape
     da = np.zeros_like(hs)
     da_k = np.zeros((B, H), hs.dtype)
-    rec = np.zeros((B, H), hs.dtype)
+    dhr = np.zeros((B, H), hs.dtype)
     for k in range(T - 1, -1, -1):
         if chunks > 1:
             for ch in prange(chunks):
                 u0, u1 = cc.chunk(ch, chunks, H)
                 _backward_units(u0, u1, k, hs, dy, dh, da, da_k, lengths, reverse, act)
-        else:
-            _backward_units(0, H, k, hs, dy, dh, da, da_k, lengths, reverse, act)
-        if blas:
-            rec = np.dot(da_k, w_hhT.T)
-        if chunks > 1:
             for ch in prange(chunks):
                 u0, u1 = cc.chunk(ch, chunks, H)
-                _recurrent_grads(u0, u1, k, w_hhT, rec, da_k, dh, lengths, blas)
+                _recurrent_grads(u0, u1, k, w_hhT, dhr, da_k, dh, lengths)
         else:
-            _recurrent_grads(0, H, k, w_hhT, rec, da_k, dh, lengths, blas)
+            _backward_units(0, H, k, hs, dy, dh, da, da_k, lengths, reverse, act)
+            _recurrent_grads(0, H, k, w_hhT, dhr, da_k, dh, lengths)
     return da
 
 
@@ -126,7 +119,7 @@ def forward(x, w_ih, w_hh, b_ih, b_hh, h0, lengths, reverse, nonlinearity, need_
     hbuf = np.empty((2, B, H), x.dtype)
     hbuf[0] = 0 if h0 is None else h0
     act = _ACT[nonlinearity]
-    h_n = _forward_loop(a, hp, hbuf, w_hh, lengths, reverse, act, cc.use_blas(B), cc.chunks(B, H, H))
+    h_n = _forward_loop(a, hp, hbuf, w_hh, lengths, reverse, act, cc.chunks(B, H, H))
     saved = None
     if need_tape:
         saved = (x, w_ih, w_hh, a, hp, lengths, reverse, act, b_ih is not None)
@@ -139,8 +132,7 @@ def backward(saved, dy, dh_n):
     x, w_ih, w_hh, hs, hp, lengths, reverse, act, has_bias = saved
     B, H = dh_n.shape
     dh = dh_n.copy()
-    da = _backward_loop(hs, np.ascontiguousarray(w_hh.T), dy, dh, lengths, reverse, act, cc.use_blas(B),
-                        cc.chunks(B, H, H))
+    da = _backward_loop(hs, np.ascontiguousarray(w_hh.T), dy, dh, lengths, reverse, act, cc.chunks(B, H, H))
     dx, dw_ih, db = cc.input_grads(da, x, w_ih)
     grads = {"dx": dx, "dh0": dh, "dw_ih": dw_ih, "dw_hh": cc.weight_grads(da, hp)}
     return cc.with_bias_grads(grads, has_bias, db, db.copy())
