@@ -1,12 +1,13 @@
 """gatecore.dask on a LocalCluster (2 worker processes, loopback) against the single-process layer calls.
 
-Exactness: a time-chunked run carries the state exactly, and blocks equal the whole call bitwise only where the
-kernels compute each row of a GEMM independently of how many rows it has. OpenBLAS does not for every row count
-(the input projection has T_chunk * B_block rows), and the cpu recurrent product switches from fused loops to
-BLAS at CPU_BLAS_MIN_BATCH rows. So: numpy float64 time chunks are bitwise here (checked); batch blocks, and
-cpu time chunks, are held to support.TOL against the whole call, and bitwise against the same blocks called
-one by one. Gradients are summed in a
-different order than one whole-batch GEMM: support.TOL, and bitwise identical from run to run.
+Exactness: a time-chunked run carries the state exactly, and blocks equal the whole call bitwise where the
+kernels compute each row of a GEMM independently of how many rows it has. OpenBLAS does (the input projection
+has T_chunk * B_block rows) except for a single row, and the cpu kernels' recurrent product does when every
+batch block but the last is a multiple of 4 rows (it works on register blocks of 4 rows; leftover rows take
+another code path, bitwise different once the dot products are long enough to vectorise). So: numpy float64
+blocks are bitwise here, cpu blocks are bitwise with batch chunks of multiples of 4 (checked, with I, H large
+enough to vectorise), and close to support.TOL otherwise. Gradients are summed in a different order than one
+whole-batch GEMM: support.TOL, and bitwise identical from run to run.
 """
 import importlib.util
 import os
@@ -101,6 +102,17 @@ def test_cpu_backend_blocks_are_close_to_the_whole_call_and_bitwise_equal_to_blo
     blockwise = [layer(x[:, r], tuple(s[:, r] for s in parts(state)) if cell == "lstm" else state[:, r],
                        lengths[r])[0] for r in rows]
     np.testing.assert_array_equal(y, np.concatenate(blockwise, axis=1))
+
+
+@pytest.mark.parametrize("cell", CPU_CELLS)
+def test_cpu_backend_blocks_of_multiples_of_4_rows_equal_the_whole_call_bitwise(cell):
+    """I, H = 20, 24: long enough for the dot products to vectorise, where 3-row blocks would differ."""
+    layer = LAYERS[cell](20, 24, num_layers=2, dtype=np.float32, backend="cpu", seed=5)
+    x, lengths = problem(9, 11, 20, np.float32, seed=1)
+    state = initial_state(layer, 11, seed=2)
+    with dask.config.set(scheduler="sync"):
+        for chunks in [(9, 4, 20), (2, 4, 20), (1, 8, 20)]:
+            compare(layer, x, da.from_array(x, chunks=chunks), state, lengths, exact=True)
 
 
 def test_float32_batch_first_bidirectional_projection_with_dask_state_and_lengths(client):
