@@ -17,6 +17,10 @@ CACHE = True                     # Numba on-disk cache, so a second process pays
 # here). Measured on the 2-core machine, LSTM T=128 forward, best of 15, 1 vs 2 threads: B=16 H=256 (4.2M)
 # 27 vs 21 ms; B=16 H=64 3.0 vs 3.6 ms; B=4 H=256 (1M) fwd+bwd 17 vs 25 ms.
 CPU_PARALLEL_MIN_WORK = int(os.environ.get("GATECORE_CPU_PARALLEL_MIN_WORK", 1 << 22))
+# ... or when w_hh has this many elements: a matrix-vector product that streams 1 MB of weights per step is
+# bound by the cache, and two cores bring two caches (B=1 forward, 1 vs 2 threads: LSTM H=512 20.7 vs 11.3 ms,
+# GRU H=512 15.8 vs 7.8 ms, LSTM H=256 3.5 vs 2.9 ms, T=128)
+CPU_PARALLEL_MIN_WEIGHTS = int(os.environ.get("GATECORE_CPU_PARALLEL_MIN_WEIGHTS", 1 << 18))
 
 # CUDA kernels
 _CUDASIM = os.environ.get("NUMBA_ENABLE_CUDASIM") == "1"    # one Python thread per CUDA thread: keep blocks small

@@ -237,8 +237,9 @@ def input_projection(x, w_ih, bias):
 
 def chunks(B, rows, width):
     """Into how many chunks (one per thread) a step's loop over `rows` units is cut: 1 (no parallel region)
-    unless its B * rows dot products of length `width` are worth one."""
-    if B * rows * width < config.CPU_PARALLEL_MIN_WORK:
+    unless its B * rows dot products of length `width` are worth one, or its weights are large enough that
+    reading them is the bottleneck (config)."""
+    if B * rows * width < config.CPU_PARALLEL_MIN_WORK and rows * width < config.CPU_PARALLEL_MIN_WEIGHTS:
         return 1
     return numba.get_num_threads()
 
