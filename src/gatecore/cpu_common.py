@@ -223,8 +223,8 @@ _FEW_ROWS = 4
 def input_projection(x, w_ih, bias):
     """W_ih x_t + bias for all T*B rows in one GEMM: [T, B, G*H] (bias None = no bias).
 
-    Fewer than 4 rows (a one-step call) go through `products` instead: OpenBLAS takes its matrix-vector path
-    there, 30 us for a 1 MB w_ih against 17 us here."""
+    Fewer than 4 rows go through `products` instead: OpenBLAS takes its matrix-vector path there, 30 us for a
+    1 MB w_ih against 17 us here."""
     T, B, I = x.shape
     if T * B < _FEW_ROWS and x.flags.c_contiguous and w_ih.flags.c_contiguous:
         out = _few_rows_product(x.reshape(T * B, I), w_ih)
@@ -233,6 +233,35 @@ def input_projection(x, w_ih, bias):
     if bias is not None:
         out += bias
     return out.reshape(T, B, w_ih.shape[0])
+
+
+def step_inputs(x, w_ih, bias):
+    """(gates, x1, w1, b1) for a kernel: gates [T, B, G*H] holds W_ih x_t + bias, except for a one-step call of
+    fewer than 4 rows, where the kernel computes it itself inside the step (one_step_inputs) from x1 [B, I],
+    w1 = w_ih and b1 = bias (else all three empty): one pass over the weights, split over the threads with
+    the recurrent product, instead of a separate single-threaded one (a decoding loop's step)."""
+    T, B, I = x.shape
+    if T == 1 and B < _FEW_ROWS and x.flags.c_contiguous and w_ih.flags.c_contiguous:
+        b1 = np.zeros(0, x.dtype) if bias is None else bias
+        return np.empty((1, B, w_ih.shape[0]), x.dtype), x.reshape(B, I), w_ih, b1
+    empty = np.zeros((0, 0), x.dtype)
+    return input_projection(x, w_ih, bias), empty, empty, np.zeros(0, x.dtype)
+
+
+@inline
+def one_step_inputs(gates, x1, w1, b1, G, H, u0, u1):
+    """gates[0] = x1 W1^T + b1 for units [u0, u1) of each of the G gate blocks when step_inputs left it to the
+    kernel (w1 not empty); bitwise what input_projection computes for the same rows."""
+    if w1.shape[0] == 0:
+        return
+    g0 = gates[0]
+    for g in range(G):
+        products(g0, w1, x1, g * H + u0, g * H + u1)
+        if b1.shape[0] > 0:
+            for b in range(g0.shape[0]):
+                a, c = g0[b, g * H + u0:g * H + u1], b1[g * H + u0:g * H + u1]
+                for j in range(u1 - u0):
+                    a[j] += c[j]
 
 
 def chunks(B, rows, width):

@@ -32,9 +32,10 @@ _step_n_grad = cc.compile_pointwise(cell.step_n_grad)
 _step_r_grad = cc.compile_pointwise(cell.step_r_grad)
 
 
-def _forward_units(u0, u1, k, gates, hn, y, w_hh, b_hn, rec, h_prev, h_next, rh, lengths, reverse, lbr):
+def _forward_units(u0, u1, k, gates, hn, y, w_hh, b_hn, rec, h_prev, h_next, rh, lengths, reverse, lbr, x1, w1, b1):
     """Units u0..u1-1 of step k, every batch row. lbr: the whole cell; else the first pass (r, z, r*h)."""
     H = h_prev.shape[1]
+    cc.one_step_inputs(gates, x1, w1, b1, 3, H, u0, u1)
     cc.gate_products(rec, w_hh, h_prev, 3 if lbr else 2, H, u0, u1)
     for b in range(h_prev.shape[0]):
         n_b = lengths[b]
@@ -152,8 +153,8 @@ _forward_units, _new_gate_units, _cell_grads, _reset_grads, _recurrent_grads = m
 
 
 @cc.kernel
-def _forward_loop(gates, hn, hp, y, hbuf, w_hh, b_hn, lengths, reverse, lbr, chunks):
-    """gates [T, B, 3H] in: x-parts, out: r, z, n; hn, hp, y [T, B, H] out (y zeroed); hbuf [2, B, H] with
+def _forward_loop(gates, hn, hp, y, hbuf, w_hh, b_hn, lengths, reverse, lbr, chunks, x1, w1, b1):
+    """gates [T, B, 3H] in: x-parts (or x1, w1, b1 to form them: cpu_common.step_inputs), out: r, z, n; hn, hp, y [T, B, H] out (y zeroed); hbuf [2, B, H] with
     hbuf[0] = h0; b_hn [H] (linear_before_reset=True; zeros otherwise). Returns h_n (a view of hbuf)."""
     T, B, G3 = gates.shape
     H = G3 // 3
@@ -167,13 +168,14 @@ def _forward_loop(gates, hn, hp, y, hbuf, w_hh, b_hn, lengths, reverse, lbr, chu
             for ch in prange(chunks):
                 u0, u1 = cc.chunk(ch, chunks, H)
                 _forward_units(u0, u1, k, gates, hn, y, w_hh, b_hn, rec, h_prev, h_next, rh, lengths, reverse,
-                               lbr)
+                               lbr, x1, w1, b1)
             if not lbr:
                 for ch in prange(chunks):
                     u0, u1 = cc.chunk(ch, chunks, H)
                     _new_gate_units(u0, u1, k, gates, y, w_hh, rec, h_prev, h_next, rh, lengths, reverse)
         else:
-            _forward_units(0, H, k, gates, hn, y, w_hh, b_hn, rec, h_prev, h_next, rh, lengths, reverse, lbr)
+            _forward_units(0, H, k, gates, hn, y, w_hh, b_hn, rec, h_prev, h_next, rh, lengths, reverse, lbr, x1,
+                           w1, b1)
             if not lbr:
                 _new_gate_units(0, H, k, gates, y, w_hh, rec, h_prev, h_next, rh, lengths, reverse)
     return hbuf[T % 2]
@@ -226,13 +228,14 @@ def forward(x, w_ih, w_hh, b_ih, b_hh, h0, lengths, reverse, linear_before_reset
         if lbr:
             bias[2 * H:] = b_ih[2 * H:]
             b_hn = b_hh[2 * H:]
-    gates = cc.input_projection(x, w_ih, bias)
+    gates, x1, w1, b1 = cc.step_inputs(x, w_ih, bias)
     hn = np.empty((T, B, H), x.dtype)
     hp = np.empty((T, B, H), x.dtype)
     y = np.zeros((T, B, H), x.dtype)
     hbuf = np.empty((2, B, H), x.dtype)
     hbuf[0] = 0 if h0 is None else h0
-    h_n = _forward_loop(gates, hn, hp, y, hbuf, w_hh, b_hn, lengths, reverse, lbr, cc.chunks(B, 3 * H, H))
+    h_n = _forward_loop(gates, hn, hp, y, hbuf, w_hh, b_hn, lengths, reverse, lbr, cc.chunks(B, 3 * H, H), x1, w1,
+                        b1)
     saved = None
     if need_tape:
         saved = (x, w_ih, w_hh, gates, hn, hp, lengths, reverse, lbr, b_ih is not None)

@@ -27,10 +27,12 @@ _step = cc.compile_pointwise(cell.step)
 _step_grad = cc.compile_pointwise(cell.step_grad)
 
 
-def _forward_units(u0, u1, k, gates, cp, cs, y, w_hh, rec, h_prev, h_next, c, m_k, lengths, reverse, proj):
+def _forward_units(u0, u1, k, gates, cp, cs, y, w_hh, rec, h_prev, h_next, c, m_k, lengths, reverse, proj, x1, w1,
+                   b1):
     """Units u0..u1-1 of step k, every batch row: rec = h_{t-1} W_hh^T for these units' rows, then the cell
     over the units as one loop without calls or branches (vectorised): gates, state update, tape."""
     H = c.shape[1]
+    cc.one_step_inputs(gates, x1, w1, b1, 4, H, u0, u1)
     cc.gate_products(rec, w_hh, h_prev, 4, H, u0, u1)
     for b in range(c.shape[0]):
         n = lengths[b]
@@ -115,9 +117,9 @@ _forward_units, _project_units, _cell_grads, _recurrent_grads = map(
 
 
 @cc.kernel
-def _forward_loop(gates, cp, cs, hp, y, hbuf, c, w_hh, w_hr, lengths, reverse, chunks):
-    """gates [T, B, 4H] in: x W_ih^T + b, out: i, f, g, o; cp, cs [T, B, H], hp, y [T, B, R] out (y zeroed);
-    hbuf [2, B, R] with hbuf[0] = h0; c [B, H] = c0 in, c_n out. Returns h_n (a view of hbuf)."""
+def _forward_loop(gates, cp, cs, hp, y, hbuf, c, w_hh, w_hr, lengths, reverse, chunks, x1, w1, b1):
+    """gates [T, B, 4H] in: x W_ih^T + b (or x1, w1, b1 to form it: cpu_common.step_inputs), out: i, f, g, o;
+    cp, cs [T, B, H], hp, y [T, B, R] out (y zeroed); hbuf [2, B, R] with hbuf[0] = h0; c [B, H] = c0 in, c_n out. Returns h_n (a view of hbuf)."""
     T, B, _ = gates.shape
     H = c.shape[1]
     P = w_hr.shape[0]
@@ -133,13 +135,14 @@ def _forward_loop(gates, cp, cs, hp, y, hbuf, c, w_hh, w_hr, lengths, reverse, c
             for ch in prange(chunks):
                 u0, u1 = cc.chunk(ch, chunks, H)
                 _forward_units(u0, u1, k, gates, cp, cs, y, w_hh, rec, h_prev, h_next, c, m_k, lengths,
-                               reverse, proj)
+                               reverse, proj, x1, w1, b1)
             if proj:
                 for ch in prange(chunks):
                     p0, p1 = cc.chunk(ch, chunks, P)
                     _project_units(p0, p1, k, y, w_hr, h_prev, h_next, m_k, hr, lengths, reverse)
         else:
-            _forward_units(0, H, k, gates, cp, cs, y, w_hh, rec, h_prev, h_next, c, m_k, lengths, reverse, proj)
+            _forward_units(0, H, k, gates, cp, cs, y, w_hh, rec, h_prev, h_next, c, m_k, lengths, reverse, proj,
+                           x1, w1, b1)
             if proj:
                 _project_units(0, P, k, y, w_hr, h_prev, h_next, m_k, hr, lengths, reverse)
     return hbuf[T % 2]
@@ -186,7 +189,7 @@ def forward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, reverse, w_hr, need_tape
     H = w_ih.shape[0] // 4
     R = w_hh.shape[1]
     lengths = cc.full_lengths(lengths, T, B)
-    gates = cc.input_projection(x, w_ih, None if b_ih is None else b_ih + b_hh)
+    gates, x1, w1, b1 = cc.step_inputs(x, w_ih, None if b_ih is None else b_ih + b_hh)
     cp = np.empty((T, B, H), x.dtype)
     cs = np.empty((T, B, H), x.dtype)
     hp = np.empty((T, B, R), x.dtype)
@@ -195,7 +198,8 @@ def forward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, reverse, w_hr, need_tape
     hbuf[0] = 0 if h0 is None else h0
     c = cc.state_or_zeros(c0, B, H, x.dtype)
     w_hr_k = np.zeros((0, H), x.dtype) if w_hr is None else w_hr
-    h_n = _forward_loop(gates, cp, cs, hp, y, hbuf, c, w_hh, w_hr_k, lengths, reverse, cc.chunks(B, 4 * H, R))
+    h_n = _forward_loop(gates, cp, cs, hp, y, hbuf, c, w_hh, w_hr_k, lengths, reverse, cc.chunks(B, 4 * H, R), x1,
+                        w1, b1)
     saved = None
     if need_tape:
         saved = (x, w_ih, w_hh, w_hr, gates, cp, cs, hp, lengths, reverse, b_ih is not None)

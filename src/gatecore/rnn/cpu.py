@@ -24,8 +24,9 @@ _step_grad = cc.compile_pointwise(cell.step_grad)
 _ACT = {"tanh": cell.TANH, "relu": cell.RELU}
 
 
-def _forward_units(u0, u1, k, a, hp, w_hh, rec, h_prev, h_next, lengths, reverse, act):
+def _forward_units(u0, u1, k, a, hp, w_hh, rec, h_prev, h_next, lengths, reverse, act, x1, w1, b1):
     """Units u0..u1-1 of step k, every batch row: h_t = act(a + W_hh h_{t-1}) over a[t, b] in place."""
+    cc.one_step_inputs(a, x1, w1, b1, 1, w_hh.shape[0], u0, u1)
     cc.products(rec, w_hh, h_prev, u0, u1)
     for b in range(h_prev.shape[0]):
         n = lengths[b]
@@ -72,8 +73,8 @@ _forward_units, _backward_units, _recurrent_grads = map(
 
 
 @cc.kernel
-def _forward_loop(a, hp, hbuf, w_hh, lengths, reverse, act, chunks):
-    """a [T, B, H]: in x W_ih^T + b, out h_t (0 at padding); hp [T, B, H] out; hbuf[0] = h0."""
+def _forward_loop(a, hp, hbuf, w_hh, lengths, reverse, act, chunks, x1, w1, b1):
+    """a [T, B, H]: in x W_ih^T + b (or x1, w1, b1 to form it: cpu_common.step_inputs), out h_t (0 at padding); hp [T, B, H] out; hbuf[0] = h0."""
     T, B, H = a.shape
     rec = np.zeros((B, H), a.dtype)
     for k in range(T):
@@ -82,9 +83,9 @@ def _forward_loop(a, hp, hbuf, w_hh, lengths, reverse, act, chunks):
         if chunks > 1:
             for ch in prange(chunks):
                 u0, u1 = cc.chunk(ch, chunks, H)
-                _forward_units(u0, u1, k, a, hp, w_hh, rec, h_prev, h_next, lengths, reverse, act)
+                _forward_units(u0, u1, k, a, hp, w_hh, rec, h_prev, h_next, lengths, reverse, act, x1, w1, b1)
         else:
-            _forward_units(0, H, k, a, hp, w_hh, rec, h_prev, h_next, lengths, reverse, act)
+            _forward_units(0, H, k, a, hp, w_hh, rec, h_prev, h_next, lengths, reverse, act, x1, w1, b1)
     return hbuf[T % 2]
 
 
@@ -114,12 +115,12 @@ def forward(x, w_ih, w_hh, b_ih, b_hh, h0, lengths, reverse, nonlinearity, need_
     T, B, _ = x.shape
     H = w_hh.shape[0]
     lengths = cc.full_lengths(lengths, T, B)
-    a = cc.input_projection(x, w_ih, None if b_ih is None else b_ih + b_hh)
+    a, x1, w1, b1 = cc.step_inputs(x, w_ih, None if b_ih is None else b_ih + b_hh)
     hp = np.empty_like(a)
     hbuf = np.empty((2, B, H), x.dtype)
     hbuf[0] = 0 if h0 is None else h0
     act = _ACT[nonlinearity]
-    h_n = _forward_loop(a, hp, hbuf, w_hh, lengths, reverse, act, cc.chunks(B, H, H))
+    h_n = _forward_loop(a, hp, hbuf, w_hh, lengths, reverse, act, cc.chunks(B, H, H), x1, w1, b1)
     saved = None
     if need_tape:
         saved = (x, w_ih, w_hh, a, hp, lengths, reverse, act, b_ih is not None)
