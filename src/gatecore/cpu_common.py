@@ -217,14 +217,15 @@ def _few_rows_product(v, w):
     return out
 
 
-_FEW_ROWS = 4
+_FEW_ROWS = 2      # a single row: OpenBLAS's GEMM computes a row the same whatever the row count, except one
 
 
 def input_projection(x, w_ih, bias):
     """W_ih x_t + bias for all T*B rows in one GEMM: [T, B, G*H] (bias None = no bias).
 
-    Fewer than 4 rows go through `products` instead: OpenBLAS takes its matrix-vector path there, 30 us for a
-    1 MB w_ih against 17 us here."""
+    A single row (T = B = 1) goes through `products` instead: OpenBLAS takes its matrix-vector path there (30 us
+    for a 1 MB w_ih against 17 us here, and rounded differently from its GEMM anyway). More rows stay on
+    OpenBLAS, whose GEMM rows do not depend on the row count, so batch blocks equal the whole call bitwise."""
     T, B, I = x.shape
     if T * B < _FEW_ROWS and x.flags.c_contiguous and w_ih.flags.c_contiguous:
         out = _few_rows_product(x.reshape(T * B, I), w_ih)
@@ -236,12 +237,12 @@ def input_projection(x, w_ih, bias):
 
 
 def step_inputs(x, w_ih, bias):
-    """(gates, x1, w1, b1) for a kernel: gates [T, B, G*H] holds W_ih x_t + bias, except for a one-step call of
-    fewer than 4 rows, where the kernel computes it itself inside the step (one_step_inputs) from x1 [B, I],
+    """(gates, x1, w1, b1) for a kernel: gates [T, B, G*H] holds W_ih x_t + bias, except for a one-row call
+    (T = B = 1, a decoding loop's step), where the kernel computes it itself inside the step (one_step_inputs) from x1 [B, I],
     w1 = w_ih and b1 = bias (else all three empty): one pass over the weights, split over the threads with
-    the recurrent product, instead of a separate single-threaded one (a decoding loop's step)."""
+    the recurrent product, instead of a separate single-threaded one."""
     T, B, I = x.shape
-    if T == 1 and B < _FEW_ROWS and x.flags.c_contiguous and w_ih.flags.c_contiguous:
+    if T * B < _FEW_ROWS and x.flags.c_contiguous and w_ih.flags.c_contiguous:
         b1 = np.zeros(0, x.dtype) if bias is None else bias
         return np.empty((1, B, w_ih.shape[0]), x.dtype), x.reshape(B, I), w_ih, b1
     empty = np.zeros((0, 0), x.dtype)
