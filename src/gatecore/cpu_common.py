@@ -118,12 +118,13 @@ def _put4(row, n, s):
     row[n], row[n + 1], row[n + 2], row[n + 3] = s
 
 
-@inline
+@numba.njit(**JIT)
 def products(out, w, v, n0, n1, b0=0, b1=-1):
     """out[b, n] = w[n] . v[b] for n in [n0, n1) and b in [b0, b1) (b1 = -1: every row of v).
 
     Register blocks of 4 rows of w x 4 rows of v (each element read once per 16 products, the reduction
-    vectorised); leftover rows of v take 4 x 1 blocks, leftover rows of w plain dot products. Callers start
+    vectorised); leftover rows of v take 4 x 1 blocks, leftover rows of w plain dot products. A called
+    function, not inlined: compiled once per array type instead of at each of the kernels' call sites. Callers start
     every range of n at a multiple of 4 from the start of its gate block (chunk), so a product is computed by
     the same code wherever the ranges are cut: bitwise the same result at any thread count."""
     if b1 < 0:
