@@ -8,8 +8,9 @@ Shapes: x [T, B, I], w_ih [4H, I], w_hh [4H, R], b_ih/b_hh [4H] or None, h0 [B, 
 c0 [B, H] or None (zeros), w_hr [P, H] or None, lengths int64 [B] or None (all T), R = P with a projection
 else H; y [T, B, R], h_n [B, R], c_n [B, H]. Computed in x's dtype (float32 or float64).
 
-Forward: x W_ih^T + (b_ih + b_hh) for all steps in one GEMM into `gates` [T, B, 4H]; per step the recurrent
-product and the pointwise cell run fused per hidden unit and overwrite gates[t, b] with i, f, g, o (layout and
+Forward: x W_ih^T + (b_ih + b_hh) for all steps in one GEMM into `gates` [T, B, 4H]; per step, for a range of
+hidden units (all of them, or one thread's share), the recurrent product h_{t-1} W_hh^T (cpu_common.products)
+and then the pointwise cell per batch row, which overwrites gates[t, b] with i, f, g, o (layout and
 packed-sequence order: gatecore.cpu_common). With a projection, a second pass per step forms h_t = W_hr m_t.
 The tape holds gates, cp [T, B, H] (c_{t-1} as used at time t), cs [T, B, H] (c_t), hp [T, B, R] (h_{t-1}),
 x and the weights. Backward runs the loop backwards for da = dL/da [T, B, 4H] (and dhs = dL/dh_t [T, B, R]
