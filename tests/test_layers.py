@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 
+import numba
 import numpy as np
 import pytest
 from hypothesis import given
@@ -364,15 +365,24 @@ def test_tape_size_and_inference_keeps_none():
     assert len(out) == 2
 
 
-def test_concurrent_directions_give_the_same_result(monkeypatch):
-    """The threaded path for the two directions of a layer (layers.CONCURRENT) equals the sequential one."""
+@pytest.mark.parametrize("backend", ["numpy", "cpu"])
+def test_concurrent_directions_give_the_same_result(monkeypatch, backend):
+    """The threaded path for the two directions of a layer equals the sequential one: on numpy when listed in
+    layers.CONCURRENT, on cpu where each direction's kernel stays on one thread (taken by default here)."""
     from gatecore import layers
-    layer = make("lstm-proj", 2, True, dropout=0.3, seed=1)
+    concurrent = layers._Recurrent._cpu_one_thread_each
+    monkeypatch.setattr(layers._Recurrent, "_cpu_one_thread_each", lambda self, B: False)
+    layer = make("lstm-proj", 2, True, dropout=0.3, seed=1, backend=backend)
     x, state, dy, dstate = problem("lstm-proj", layer, True)
     y, st, tape = layer.forward_train(x, state, lengths=LENGTHS)
     g = layer.backward(tape, dy, dstate)
-    monkeypatch.setattr(layers, "CONCURRENT", frozenset({"numpy"}))
-    again = make("lstm-proj", 2, True, dropout=0.3, seed=1)
+    if backend == "numpy":
+        monkeypatch.setattr(layers, "CONCURRENT", frozenset({"numpy"}))
+    else:
+        monkeypatch.setattr(layers._Recurrent, "_cpu_one_thread_each", concurrent)
+        if numba.get_num_threads() > 1:
+            assert layer._cpu_one_thread_each(B), "a tiny cpu layer should run its directions concurrently"
+    again = make("lstm-proj", 2, True, dropout=0.3, seed=1, backend=backend)
     y2, st2, tape2 = again.forward_train(x, state, lengths=LENGTHS)
     g2 = again.backward(tape2, dy, dstate)
     assert np.array_equal(y, y2) and all(np.array_equal(a, b) for a, b in zip(st, st2))

@@ -275,6 +275,12 @@ def chunks(B, rows, width):
     return numba.get_num_threads()
 
 
+def one_thread_each(B, rows, width):
+    """Whether two independent kernel calls of this shape (a bidirectional layer's directions) can run at once
+    in two Python threads, each on its own core: their steps stay on one thread (chunks) and Numba has more."""
+    return chunks(B, rows, width) == 1 and numba.get_num_threads() > 1
+
+
 def weight_grads(da, inputs):
     """sum over (t, b) of da[t, b] (x) inputs[t, b]: da [T, B, M], inputs [T, B, N] -> [M, N] (one GEMM)."""
     M, N = da.shape[2], inputs.shape[2]

@@ -33,8 +33,9 @@ keeps the layer input by reference (shared by both directions) and, for the LSTM
 c_{t-1}, c_t, h_{t-1}); for the RNN, 2*T*B*H (pre-activations, h_{t-1}). `tape.nbytes` reports the exact
 figure for any backend (parameters excluded).
 
-Bidirectional layers: the two directions of a layer are independent; on backends in CONCURRENT (whose kernels
-release the GIL) the reverse direction runs in a worker thread while the forward one runs in the caller's.
+Bidirectional layers: the two directions of a layer are independent; where that pays (CONCURRENT below: the cpu
+backend at shapes whose kernels run on one thread) the reverse direction runs in a worker thread while the
+forward one runs in the caller's (the kernels release the GIL).
 """
 from __future__ import annotations
 
@@ -50,10 +51,14 @@ from .backends import DTYPES, check_name
 from . import weights as _weights
 from .dropout import Dropout, check_p
 
-# Backends whose two directions of a layer run concurrently (their kernels release the GIL). Empty: on the
-# 2-core development machine neither "c" (cffi releases the GIL) nor "numpy" measured faster threaded (LSTM
-# T=40 B=8 H=64: within noise), and "cpu" kernels are already parallel=True (two concurrent parallel regions
-# also need a thread-safe Numba threading layer: tbb or omp, not workqueue). Add names that measure faster.
+# Backends whose two directions of a layer always run concurrently (their kernels release the GIL). Empty: on
+# the 2-core development machine neither "c" (cffi releases the GIL) nor "numpy" measured faster threaded (LSTM
+# T=40 B=8 H=64: within noise). Add names that measure faster. The "cpu" backend runs its directions concurrently
+# exactly when each direction's kernel stays on one thread (cpu_common.one_thread_each): then the two use two
+# cores and no parallel region is ever launched from two threads at once (which Numba's workqueue layer forbids).
+# Measured (bidirectional, T=128, float32, 2 threads, best of 15, in turn vs concurrent): LSTM B=16 H=128 22.6 vs
+# 15.0 ms, GRU B=4 H=128 5.2 vs 3.0 ms, LSTM B=1 H=64 1.56 vs 1.64 ms; LSTM B=1 H=256, whose kernel is threaded
+# itself, 6.8 vs 7.6 ms (so it stays in turn).
 CONCURRENT: frozenset = frozenset()
 
 _pool: ThreadPoolExecutor | None = None
@@ -246,7 +251,7 @@ class _Recurrent:
                                            **self._kernel_options(names))
                 return out if train else (*out, None)
 
-            outs = self._directions([lambda d=d: direction(d) for d in range(D)])
+            outs = self._directions([lambda d=d: direction(d) for d in range(D)], x.shape[1])
             for d, (_, *rest) in enumerate(outs):
                 for c, s in enumerate(rest[:-1]):
                     finals[c][k * D + d] = s
@@ -255,13 +260,21 @@ class _Recurrent:
         y = np.ascontiguousarray(u.transpose(1, 0, 2)) if self.batch_first else u
         return y, [np.stack(f) for f in finals], tapes, masks
 
-    def _directions(self, calls):
-        """Run one layer's direction calls: concurrently on CONCURRENT backends, else in turn."""
-        if len(calls) == 2 and self.backend in CONCURRENT:
+    def _directions(self, calls, B):
+        """Run one layer's direction calls (batch size B): concurrently where that pays (see CONCURRENT), else in
+        turn."""
+        if len(calls) == 2 and (self.backend in CONCURRENT or self._cpu_one_thread_each(B)):
             reverse = _worker().submit(calls[1])
             forward = calls[0]()
             return [forward, reverse.result()]
         return [c() for c in calls]
+
+    def _cpu_one_thread_each(self, B):
+        if self.backend != "cpu":
+            return False
+        from . import cpu_common
+        G = {"lstm": 4, "gru": 3, "rnn": 1}[self._cell]
+        return cpu_common.one_thread_each(B, G * self.hidden_size, self.hidden_out)
 
     def _pack(self, comps):
         return comps[0] if len(comps) == 1 else tuple(comps)
@@ -297,7 +310,7 @@ class _Recurrent:
                 ds = [None if c is None else c[k * D + d] for c in dcomps]
                 return self._backward_kernel(tape.kernel_tapes[k][d], dy_d, *ds)
 
-            outs = self._directions([lambda d=d: direction(d) for d in range(D)])
+            outs = self._directions([lambda d=d: direction(d) for d in range(D)], B)
             for d, g in enumerate(outs):
                 for role, name in self._names[k][d].items():
                     grads[name] = g["d" + role]
