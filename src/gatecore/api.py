@@ -83,7 +83,7 @@ def _common(cell, x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, reverse, backend, 
     w_ih = _array("w_ih", w_ih, backend)
     w_hh = _array("w_hh", w_hh, backend)
     dtype = _dtype_of(x)
-    if str(dtype) not in _backends.DTYPES[backend]:
+    if dtype not in _backends.DTYPES[backend]:          # np.dtype == "float32" compares by value
         raise TypeError(f"backend {backend!r} computes in {' or '.join(_backends.DTYPES[backend])}, "
                         f"got x of dtype {dtype}")
     if len(x.shape) != 3:

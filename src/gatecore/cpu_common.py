@@ -187,7 +187,11 @@ def save_prev_state(hp, h_prev, k, lengths, reverse):
 
 def full_lengths(lengths, T, B):
     """lengths as int64 [B]; None (every sequence full) becomes [T] * B."""
-    return np.full(B, T, dtype=np.int64) if lengths is None else lengths
+    if lengths is not None:
+        return lengths
+    full = np.empty(B, np.int64)
+    full.fill(T)                # np.full costs microseconds more in Python
+    return full
 
 
 def state_or_zeros(a, B, width, dtype):
