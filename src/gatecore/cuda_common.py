@@ -64,6 +64,26 @@ def time_of(s, length, reverse):
 
 
 @cuda.jit(device=True)
+def backward_start(s, b, j, w, w_col, w_row, da, GH, width, dh_carry, dh0, lengths, B, H, reverse):
+    """What every cell's backward does first at step s (T-1 down to 0; s = -1 writes dh0) for row b, unit j.
+
+    rec = sum over the first `width` gate rows r of w_hh[r, j] * da_{s+1}[r] (w[w_col + r*w_row] = w_hh[r, j];
+    da rows GH wide; 0 when step s + 1 is padding). Returns (t, rec) with t the time step s reads, or t = -1
+    when the unit has nothing more to do: s = -1 (dh0 = dh_carry + rec written here) or a padding step."""
+    L = lengths[b]
+    rec = float32(0.0)
+    if s + 1 < L:
+        rec = dot(w, w_col, w_row, da, (time_of(s + 1, L, reverse) * B + b) * GH, width)
+    if s < 0:
+        k = b * H + j
+        dh0[k] = dh_carry[k] + rec
+        return -1, rec
+    if s >= L:
+        return -1, rec
+    return time_of(s, L, reverse), rec
+
+
+@cuda.jit(device=True)
 def load_rows(w_sh, w, j0, nu, U, G, H):
     """w_sh[(q*U + u)*H + k] = w[(q*H + j0 + u)*H + k]: the rows of units j0..j0+nu-1, every gate q."""
     n = G * nu * H

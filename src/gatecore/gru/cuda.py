@@ -199,18 +199,11 @@ def _backward_unit(s, b, j, w, w_col, w_row, dy, dh_carry, dh0, dax, dah, gates,
                    B, H, reverse):
     """linear_before_reset=True: step s (T-1 down to 0; s = -1 writes dh0) for row b, unit j;
     w[w_col + r*w_row] = w_hh[r, j]."""
-    L = lengths[b]
-    GH = 3 * H
-    rec = np.float32(0.0)
-    if s + 1 < L:
-        rec = cc.dot(w, w_col, w_row, dah, (cc.time_of(s + 1, L, reverse) * B + b) * GH, GH)
+    GH = G * H
+    t, rec = cc.backward_start(s, b, j, w, w_col, w_row, dah, GH, GH, dh_carry, dh0, lengths, B, H, reverse)
+    if t < 0:
+        return
     k = b * H + j
-    if s < 0:
-        dh0[k] = dh_carry[k] + rec
-        return
-    if s >= L:
-        return
-    t = cc.time_of(s, L, reverse)
     row = (t * B + b) * GH
     th = (t * B + b) * H + j
     r = gates[row + j]
@@ -229,18 +222,11 @@ def _backward_unit(s, b, j, w, w_col, w_row, dy, dh_carry, dh0, dax, dah, gates,
 def _backward_nz_unit(s, b, j, w, w_col, w_row, dy, dh_carry, dh0, dax, dah, gates, h_part, h_prev_tape,
                       lengths, B, H, reverse):
     """linear_before_reset=False, phase A: dh_t, then da_n and da_z of step s for row b, unit j."""
-    L = lengths[b]
-    GH = 3 * H
-    rec = np.float32(0.0)
-    if s + 1 < L:
-        rec = cc.dot(w, w_col, w_row, dah, (cc.time_of(s + 1, L, reverse) * B + b) * GH, 2 * H)
+    GH = G * H
+    t, rec = cc.backward_start(s, b, j, w, w_col, w_row, dah, GH, 2 * H, dh_carry, dh0, lengths, B, H, reverse)
+    if t < 0:
+        return
     k = b * H + j
-    if s < 0:
-        dh0[k] = dh_carry[k] + rec
-        return
-    if s >= L:
-        return
-    t = cc.time_of(s, L, reverse)
     row = (t * B + b) * GH
     th = (t * B + b) * H + j
     da_n, da_z, direct = _step_n_grad(gates[row + H + j], gates[row + 2 * H + j], h_prev_tape[th],

@@ -128,18 +128,11 @@ def forward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, reverse, w_hr, need_tape
 def _backward_unit(s, b, j, w, w_col, w_row, dy, dh_carry, dc_carry, dh0, da, gates, c_tape, c_prev_tape,
                    lengths, B, H, reverse):
     """Step s (T-1 down to 0; s = -1 writes dh0) for row b, unit j; w[w_col + r*w_row] = w_hh[r, j]."""
-    L = lengths[b]
-    GH = 4 * H
-    rec = np.float32(0.0)
-    if s + 1 < L:
-        rec = cc.dot(w, w_col, w_row, da, (cc.time_of(s + 1, L, reverse) * B + b) * GH, GH)
+    GH = G * H
+    t, rec = cc.backward_start(s, b, j, w, w_col, w_row, da, GH, GH, dh_carry, dh0, lengths, B, H, reverse)
+    if t < 0:
+        return
     k = b * H + j
-    if s < 0:
-        dh0[k] = dh_carry[k] + rec
-        return
-    if s >= L:
-        return
-    t = cc.time_of(s, L, reverse)
     row = (t * B + b) * GH
     th = (t * B + b) * H + j
     dh = dy[th] + dh_carry[k] + rec

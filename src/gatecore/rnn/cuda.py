@@ -100,17 +100,11 @@ def forward(x, w_ih, w_hh, b_ih, b_hh, h0, lengths, reverse, nonlinearity, need_
 @cuda.jit(device=True)
 def _backward_unit(s, b, j, w, w_col, w_row, dy, dh_carry, dh0, da, h_tape, lengths, B, H, reverse, act):
     """Step s (T-1 down to 0; s = -1 writes dh0) for row b, unit j; w[w_col + r*w_row] = w_hh[r, j]."""
-    L = lengths[b]
-    rec = np.float32(0.0)
-    if s + 1 < L:
-        rec = cc.dot(w, w_col, w_row, da, (cc.time_of(s + 1, L, reverse) * B + b) * H, H)
+    t, rec = cc.backward_start(s, b, j, w, w_col, w_row, da, H, H, dh_carry, dh0, lengths, B, H, reverse)
+    if t < 0:
+        return
     k = b * H + j
-    if s < 0:
-        dh0[k] = dh_carry[k] + rec
-        return
-    if s >= L:
-        return
-    th = (cc.time_of(s, L, reverse) * B + b) * H + j
+    th = (t * B + b) * H + j
     da[th] = _step_grad(h_tape[th], dy[th] + dh_carry[k] + rec, act)
     dh_carry[k] = 0.0
 
