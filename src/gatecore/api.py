@@ -10,7 +10,7 @@ from . import backends as _backends
 from .tape import Tape
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
-_GATES = {"lstm": 4, "gru": 3, "rnn": 1}
+GATES = {"lstm": 4, "gru": 3, "rnn": 1}          # rows of w_ih per hidden unit
 _MAX_ELEMENTS = 1 << 60          # larger products overflow int64 byte counts in some backend
 _ndarray = np.ndarray
 
@@ -91,7 +91,7 @@ def _common(cell, x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, reverse, backend, 
     T, B, I = x.shape
     if T < 1 or B < 1 or I < 1:
         raise ValueError(f"x must have T, B, I >= 1, got shape {tuple(x.shape)}")
-    G = _GATES[cell]
+    G = GATES[cell]
     if len(w_ih.shape) != 2 or w_ih.shape[1] != I or w_ih.shape[0] % G or w_ih.shape[0] == 0:
         _shape_error("w_ih", w_ih, f"[{G}*H, {I}]")
     H = w_ih.shape[0] // G

@@ -124,9 +124,9 @@ def products(out, w, v, n0, n1, b0=0, b1=-1):
 
     Register blocks of 4 rows of w x 4 rows of v (each element read once per 16 products, the reduction
     vectorised); leftover rows of v take 4 x 1 blocks, leftover rows of w plain dot products. A called
-    function, not inlined: compiled once per array type instead of at each of the kernels' call sites. Callers start
-    every range of n at a multiple of 4 from the start of its gate block (chunk), so a product is computed by
-    the same code wherever the ranges are cut: bitwise the same result at any thread count."""
+    function, not inlined: compiled once per array type instead of at each of the kernels' call sites.
+    Callers start every range of n at a multiple of 4 from the start of its gate block (chunk), so a product
+    is computed by the same code wherever the ranges are cut: bitwise the same result at any thread count."""
     if b1 < 0:
         b1 = v.shape[0]
     n = n0
@@ -215,39 +215,25 @@ def gemm(a, b):
     return _gemm(a, b)
 
 
-@numba.njit(**JIT)
-def _few_rows_product(v, w):
-    out = np.empty((v.shape[0], w.shape[0]), v.dtype)
-    products(out, w, v, 0, w.shape[0])
-    return out
-
-
-_FEW_ROWS = 2      # a single row: OpenBLAS's GEMM computes a row the same whatever the row count, except one
-
-
 def input_projection(x, w_ih, bias):
-    """W_ih x_t + bias for all T*B rows in one GEMM: [T, B, G*H] (bias None = no bias).
-
-    A single row (T = B = 1) goes through `products` instead: OpenBLAS takes its matrix-vector path there (30 us
-    for a 1 MB w_ih against 17 us here, and rounded differently from its GEMM anyway). More rows stay on
-    OpenBLAS, whose GEMM rows do not depend on the row count, so batch blocks equal the whole call bitwise."""
+    """W_ih x_t + bias for all T*B rows in one GEMM: [T, B, G*H] (bias None = no bias)."""
     T, B, I = x.shape
-    if T * B < _FEW_ROWS and x.flags.c_contiguous and w_ih.flags.c_contiguous:
-        out = _few_rows_product(x.reshape(T * B, I), w_ih)
-    else:
-        out = gemm(x.reshape(T * B, I), w_ih.T)
+    out = gemm(x.reshape(T * B, I), w_ih.T)
     if bias is not None:
         out += bias
     return out.reshape(T, B, w_ih.shape[0])
 
 
 def step_inputs(x, w_ih, bias):
-    """(gates, x1, w1, b1) for a kernel: gates [T, B, G*H] holds W_ih x_t + bias, except for a one-row call
-    (T = B = 1, a decoding loop's step), where the kernel computes it itself inside the step (one_step_inputs) from x1 [B, I],
-    w1 = w_ih and b1 = bias (else all three empty): one pass over the weights, split over the threads with
-    the recurrent product, instead of a separate single-threaded one."""
+    """(gates, x1, w1, b1) for a kernel: gates [T, B, G*H] holds W_ih x_t + bias (input_projection), except
+    for a one-row call (T = B = 1, a decoding loop's step), where the kernel computes it inside the step
+    (one_step_inputs) from x1 [B, I], w1 = w_ih and b1 = bias (else all three empty): one pass over the
+    weights with `products`, split over the threads with the recurrent product, instead of OpenBLAS's
+    single-threaded matrix-vector path (30 us for a 1 MB w_ih against 17 us). OpenBLAS rounds that path
+    differently from its GEMM anyway; from two rows up its GEMM rows do not depend on the row count, which
+    keeps batch blocks bitwise equal to the whole call."""
     T, B, I = x.shape
-    if T * B < _FEW_ROWS and x.flags.c_contiguous and w_ih.flags.c_contiguous:
+    if T * B == 1 and x.flags.c_contiguous and w_ih.flags.c_contiguous:
         b1 = np.zeros(0, x.dtype) if bias is None else bias
         return np.empty((1, B, w_ih.shape[0]), x.dtype), x.reshape(B, I), w_ih, b1
     empty = np.zeros((0, 0), x.dtype)
@@ -257,7 +243,7 @@ def step_inputs(x, w_ih, bias):
 @inline
 def one_step_inputs(gates, x1, w1, b1, G, H, u0, u1):
     """gates[0] = x1 W1^T + b1 for units [u0, u1) of each of the G gate blocks when step_inputs left it to the
-    kernel (w1 not empty); bitwise what input_projection computes for the same rows."""
+    kernel (w1 not empty)."""
     if w1.shape[0] == 0:
         return
     g0 = gates[0]

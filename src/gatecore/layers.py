@@ -159,7 +159,7 @@ class _Recurrent:
         init_seq, dropout_seq = np.random.SeedSequence(seed).spawn(2)
         self._dropout = Dropout(self.dropout, np.random.default_rng(dropout_seq))
 
-        D, G = self.num_directions, {"lstm": 4, "gru": 3, "rnn": 1}[self._cell]
+        D, G = self.num_directions, api.GATES[self._cell]
         self._names = []                       # [k][d] -> {kernel role: state_dict name}
         named_shapes = {}
         for k in range(self.num_layers):
@@ -273,8 +273,7 @@ class _Recurrent:
         if self.backend != "cpu":
             return False
         from . import cpu_common
-        G = {"lstm": 4, "gru": 3, "rnn": 1}[self._cell]
-        return cpu_common.one_thread_each(B, G * self.hidden_size, self.hidden_out)
+        return cpu_common.one_thread_each(B, api.GATES[self._cell] * self.hidden_size, self.hidden_out)
 
     def _pack(self, comps):
         return comps[0] if len(comps) == 1 else tuple(comps)

@@ -8,13 +8,13 @@ Gates r, z, n stacked in that order along the 3H axis (PyTorch's order); x_* = W
 Shapes: x [T, B, I], w_ih [3H, I], w_hh [3H, H], b_ih/b_hh [3H] or None, h0 [B, H] or None (zeros),
 lengths int64 [B] or None (all T); y [T, B, H], h_n [B, H]. Computed in x's dtype (float32 or float64).
 
-Forward: x W_ih^T + b for all steps in one GEMM into `gates` [T, B, 3H] (b_hr, b_hz and, for the original
-variant, b_hn folded in); per step, for a range of hidden units, the recurrent product
-(cpu_common.products) and then the pointwise cell per batch row, which overwrites gates[t, b] with r, z, n (layout and packed-sequence order: gatecore.cpu_common). The original
-variant needs r before W_hn (r * h), so its step is two passes. The tape holds gates, hn [T, B, H]
-(W_hn h_{t-1} + b_hn, linear_before_reset=True only), hp [T, B, H] (h_{t-1} as used at time t), x and the
-weights. Backward runs the loop backwards for dxp = dL/d(x-parts) [T, B, 3H] and the n-column of
-dhp = dL/d(h-parts), then dx = dxp W_ih, dW_ih = dxp^T x, dW_hh = dhp^T hp (W_hn: da_n^T (r * hp)), db = sums.
+Forward: x W_ih^T + b for all steps in one GEMM into `gates` [T, B, 3H] (b_hr, b_hz and, for the original variant,
+b_hn folded in); per step, for a range of hidden units, the recurrent product (cpu_common.products) and then the
+pointwise cell per batch row, which overwrites gates[t, b] with r, z, n (layout and packed-sequence order:
+gatecore.cpu_common). The original variant needs r before W_hn (r * h), so its step is two passes. The tape holds
+gates, hn [T, B, H] (W_hn h_{t-1} + b_hn, linear_before_reset=True only), hp [T, B, H] (h_{t-1} as used at time
+t), x and the weights. Backward runs the loop backwards for dxp = dL/d(x-parts) [T, B, 3H] and the n-column of dhp
+= dL/d(h-parts), then dx = dxp W_ih, dW_ih = dxp^T x, dW_hh = dhp^T hp (W_hn: da_n^T (r * hp)), db = sums.
 """
 from __future__ import annotations
 
@@ -154,8 +154,9 @@ _forward_units, _new_gate_units, _cell_grads, _reset_grads, _recurrent_grads = m
 
 @cc.kernel
 def _forward_loop(gates, hn, hp, y, hbuf, w_hh, b_hn, lengths, reverse, lbr, chunks, x1, w1, b1):
-    """gates [T, B, 3H] in: x-parts (or x1, w1, b1 to form them: cpu_common.step_inputs), out: r, z, n; hn, hp, y [T, B, H] out (y zeroed); hbuf [2, B, H] with
-    hbuf[0] = h0; b_hn [H] (linear_before_reset=True; zeros otherwise). Returns h_n (a view of hbuf)."""
+    """gates [T, B, 3H] in: x-parts (or x1, w1, b1 to form them: cpu_common.step_inputs), out: r, z, n;
+    hn, hp, y [T, B, H] out (y zeroed); hbuf [2, B, H] with hbuf[0] = h0; b_hn [H] (linear_before_reset=True;
+    zeros otherwise). Returns h_n (a view of hbuf)."""
     T, B, G3 = gates.shape
     H = G3 // 3
     rec = np.zeros((B, G3), gates.dtype)

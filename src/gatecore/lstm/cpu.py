@@ -120,7 +120,8 @@ _forward_units, _project_units, _cell_grads, _recurrent_grads = map(
 @cc.kernel
 def _forward_loop(gates, cp, cs, hp, y, hbuf, c, w_hh, w_hr, lengths, reverse, chunks, x1, w1, b1):
     """gates [T, B, 4H] in: x W_ih^T + b (or x1, w1, b1 to form it: cpu_common.step_inputs), out: i, f, g, o;
-    cp, cs [T, B, H], hp, y [T, B, R] out (y zeroed); hbuf [2, B, R] with hbuf[0] = h0; c [B, H] = c0 in, c_n out. Returns h_n (a view of hbuf)."""
+    cp, cs [T, B, H], hp, y [T, B, R] out (y zeroed); hbuf [2, B, R] with hbuf[0] = h0; c [B, H] = c0 in,
+    c_n out. Returns h_n (a view of hbuf)."""
     T, B, _ = gates.shape
     H = c.shape[1]
     P = w_hr.shape[0]

@@ -74,7 +74,8 @@ _forward_units, _backward_units, _recurrent_grads = map(
 
 @cc.kernel
 def _forward_loop(a, hp, hbuf, w_hh, lengths, reverse, act, chunks, x1, w1, b1):
-    """a [T, B, H]: in x W_ih^T + b (or x1, w1, b1 to form it: cpu_common.step_inputs), out h_t (0 at padding); hp [T, B, H] out; hbuf[0] = h0."""
+    """a [T, B, H]: in x W_ih^T + b (or x1, w1, b1 to form it: cpu_common.step_inputs), out h_t (0 at
+    padding); hp [T, B, H] out; hbuf[0] = h0."""
     T, B, H = a.shape
     rec = np.zeros((B, H), a.dtype)
     for k in range(T):
