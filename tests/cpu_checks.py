@@ -3,8 +3,10 @@ core (forward and backward, tolerances support.TOL: float32 results against floa
 its three code paths, bitwise determinism across runs and across NUMBA_NUM_THREADS=1 and 2, and odd input.
 
 The cpu kernels pick a path from the shape: the step on one thread, or its hidden units split over threads;
-PATHS sets the config knob so that tiny test shapes take each of them. Batch sizes above 4 exercise both the
-4 x 4 and the 4 x 1 register blocks of cpu_common.products.
+the input projection (and dx) on OpenBLAS, or on packed weights split over threads in blocks of rows. PATHS sets
+the config knobs so that tiny test shapes take each of them: "serial" = one thread, OpenBLAS; "threads" = units
+and blocks of 3 rows over the threads, packed projection. Batch sizes above 4 exercise both the 4 x 4 and the
+4 x 1 register blocks of cpu_common.products (single-step calls) and every row count of cpu_packed's blocks.
 """
 from __future__ import annotations
 
@@ -21,13 +23,15 @@ from hypothesis import strategies as st
 from gatecore import config
 from tests import support
 
-PATHS = {"serial": 1 << 62, "threads": 0}
+PATHS = {"serial": {"CPU_PARALLEL_MIN_WORK": 1 << 62, "CPU_PACKED_MIN_ROWS": 1 << 62},
+         "threads": {"CPU_PARALLEL_MIN_WORK": 0, "CPU_PACKED_MIN_ROWS": 2, "CPU_ROW_BLOCK": 3}}
 PATH_NAMES = list(PATHS)
 
 
 def use_path(monkeypatch, path):
-    """Make every shape take `path` (config.CPU_PARALLEL_MIN_WORK)."""
-    monkeypatch.setattr(config, "CPU_PARALLEL_MIN_WORK", PATHS[path])
+    """Make every shape take `path` (config knobs)."""
+    for knob, value in PATHS[path].items():
+        monkeypatch.setattr(config, knob, value)
 
 
 def check_against_references(cell, problem, reverse, opts):
@@ -88,8 +92,9 @@ def fingerprints_here():
     """{variant/path/dtype: fingerprint} for every cell variant, path and dtype, in this process."""
     found = {}
     for (cell, opts), vid in zip(support.VARIANTS, support.VARIANT_IDS):
-        for path, min_work in PATHS.items():
-            config.CPU_PARALLEL_MIN_WORK = min_work
+        for path, knobs in PATHS.items():
+            for knob, value in knobs.items():
+                setattr(config, knob, value)
             for dtype in (np.float32, np.float64):
                 problem = determinism_problem(cell, dtype)
                 found[f"{vid}/{path}/{np.dtype(dtype)}"] = fingerprint(cell, opts, problem, True)

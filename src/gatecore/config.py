@@ -21,6 +21,11 @@ CPU_PARALLEL_MIN_WORK = int(os.environ.get("GATECORE_CPU_PARALLEL_MIN_WORK", 1 <
 # bound by the cache, and two cores bring two caches (B=1 forward, 1 vs 2 threads: LSTM H=512 20.7 vs 11.3 ms,
 # GRU H=512 15.8 vs 7.8 ms, LSTM H=256 3.5 vs 2.9 ms, T=128)
 CPU_PARALLEL_MIN_WEIGHTS = int(os.environ.get("GATECORE_CPU_PARALLEL_MIN_WEIGHTS", 1 << 18))
+# The input projection (and dx) runs on packed weights (gatecore.cpu_packed) from this many rows (T * B) up, with
+# OpenBLAS below: packing costs about 1 ns per weight, the product 2 flops per weight and row (at T * B = 128,
+# I = H = 512: OpenBLAS 2.7 ms against 1.2 ms packing + 1.4 ms product). Blocks of rows per thread task:
+CPU_PACKED_MIN_ROWS = int(os.environ.get("GATECORE_CPU_PACKED_MIN_ROWS", 128))
+CPU_ROW_BLOCK = 64
 
 # CUDA kernels
 _CUDASIM = os.environ.get("NUMBA_ENABLE_CUDASIM") == "1"    # one Python thread per CUDA thread: keep blocks small

@@ -11,12 +11,14 @@ keeps the state and leaves y at 0 (API.md §1, PyTorch's packed sequences).
 
 Inside the time loop only the recurrent product and one pointwise pass run, both over a range of hidden units
 [u0, u1) (the whole step on one thread, or the units split over Numba's threads when a step holds enough work,
-config.CPU_PARALLEL_MIN_WORK: a parallel region costs microseconds). The product (`products`) works on register
-blocks of 4 rows of w_hh x 4 batch rows, its reductions vectorised: 75-85 GFLOP/s on one core here, more than
-OpenBLAS reaches on these small per-step GEMMs, and no BLAS call (or BLAS thread pool) inside the loop. The
-pointwise pass then runs per batch row over contiguous units with no calls or branches, so it vectorises too.
-Every product is computed by the same code wherever the unit range is cut (chunk), so results are bitwise the
-same whatever the thread count. The GEMMs before and after the loop (input projection, dx, dW) are OpenBLAS's.
+config.CPU_PARALLEL_MIN_WORK: a parallel region costs microseconds). With at least 2 steps and 2 sequences the
+product runs on W_hh^T packed once per call (gatecore.cpu_packed: an AVX-512 GEMM micro-kernel, one fixed chain
+of multiply-adds per output); a single step or a single sequence uses `products` on W_hh's rows as they are
+(register blocks of 4 rows of w x 4 batch rows, reductions vectorised), where packing would not pay. No BLAS
+call (or BLAS thread pool) inside the loop. The pointwise pass then runs per batch row over contiguous units
+with no calls or branches, so it vectorises too. Results do not depend on where the unit range is cut, so they
+are bitwise the same whatever the thread count. Before and after the loop: the input projection and dx on
+packed weights from config.CPU_PACKED_MIN_ROWS rows up (OpenBLAS below), dW with OpenBLAS.
 """
 from __future__ import annotations
 
@@ -24,8 +26,10 @@ import types
 
 import numba
 import numpy as np
+from numba import prange
 
 from . import config, cpu_math
+from .cpu_packed import pack, pack_transposed, packed_products
 
 JIT = dict(cache=config.CACHE, nogil=True, fastmath=config.FASTMATH, error_model="numpy")
 # only explicit prange loops run in parallel: Numba would otherwise turn each np.zeros and array assignment
@@ -151,10 +155,32 @@ def products(out, w, v, n0, n1, b0=0, b1=-1):
 
 
 @inline
-def gate_products(out, w, v, G, H, u0, u1):
-    """products() for units [u0, u1) of each of the G gate blocks of w's rows (w [G*H, ...])."""
+def recurrent_products(out, w, P, v, n0, n1):
+    """out[b, n] = w[n] . v[b] for n in [n0, n1): on P = panels(w, T, B) (gatecore.cpu_packed) when it was made,
+    else with products() on w's rows."""
+    if P.shape[0] > 0:
+        packed_products(out, P, v, n0, n1)
+    else:
+        products(out, w, v, n0, n1)
+
+
+@inline
+def gate_products(out, w, P, v, G, H, u0, u1):
+    """recurrent_products() for units [u0, u1) of each of the G gate blocks of w's rows (w [G*H, ...])."""
     for g in range(G):
-        products(out, w, v, g * H + u0, g * H + u1)
+        recurrent_products(out, w, P, v, g * H + u0, g * H + u1)
+
+
+def panels(w, T, B):
+    """The packed panels of w^T (gatecore.cpu_packed) that a forward loop of T steps over B sequences
+    multiplies with, or none (shape (0, 0, 0)), and then products() reads w's rows as they are: for a single
+    step, where packing (about 1 ns per weight) costs more than it saves, and for a single sequence, where the
+    product is a matrix-vector product bound by reading w either way. So a call's result depends on whether
+    T >= 2 and B >= 2, never on the thread count. A backward loop always packs, in place of the transposed
+    copy of w it needs otherwise."""
+    if T < 2 or B < 2:
+        return np.zeros((0, 0, 0), w.dtype)
+    return pack_transposed(np.ascontiguousarray(w))
 
 
 @inline
@@ -215,13 +241,41 @@ def gemm(a, b):
     return _gemm(a, b)
 
 
+@kernel
+def _gemm_rows(out, P, v, bias, rows):
+    M, N = out.shape
+    for c in prange((M + rows - 1) // rows):
+        b0, b1 = c * rows, min(M, c * rows + rows)
+        packed_products(out, P, v, 0, N, b0, b1)
+        if bias.shape[0] > 0:
+            for b in range(b0, b1):
+                for n in range(N):
+                    out[b, n] += bias[n]
+
+
+def gemm_rows(v, P, N, bias=None):
+    """v [M, K] @ m + bias -> [M, N] for P = pack(m), m [K, N] (bias [N] or None), on Numba's threads in tasks of
+    config.CPU_ROW_BLOCK rows (a task's rows stay in L2 while every panel passes over them). Each row is computed
+    on its own: the result does not depend on M, the thread count or the tasks."""
+    out = np.empty((v.shape[0], N), v.dtype)
+    _gemm_rows(out, P, np.ascontiguousarray(v), np.zeros(0, v.dtype) if bias is None else bias,
+               config.CPU_ROW_BLOCK)
+    return out
+
+
 def input_projection(x, w_ih, bias):
-    """W_ih x_t + bias for all T*B rows in one GEMM: [T, B, G*H] (bias None = no bias)."""
+    """W_ih x_t + bias for all T*B rows at once: [T, B, G*H] (bias None = no bias). From config.CPU_PACKED_MIN_ROWS
+    rows up on packed W_ih^T (gemm_rows: 1.2-1.4x OpenBLAS's rate here), below with OpenBLAS (packing, about 1 ns
+    per weight, would cost more than the product)."""
     T, B, I = x.shape
+    GH = w_ih.shape[0]
+    if T * B >= config.CPU_PACKED_MIN_ROWS:
+        out = gemm_rows(x.reshape(T * B, I), pack_transposed(np.ascontiguousarray(w_ih)), GH, bias)
+        return out.reshape(T, B, GH)
     out = gemm(x.reshape(T * B, I), w_ih.T)
     if bias is not None:
         out += bias
-    return out.reshape(T, B, w_ih.shape[0])
+    return out.reshape(T, B, GH)
 
 
 def step_inputs(x, w_ih, bias):
@@ -278,9 +332,14 @@ def weight_grads(da, inputs):
 
 
 def input_grads(da, x, w_ih):
-    """From da = dL/d(W_ih x_t + b_ih) [T, B, G*H]: (dx [T, B, I], dw_ih [G*H, I], db [G*H])."""
+    """From da = dL/d(W_ih x_t + b_ih) [T, B, G*H]: (dx [T, B, I], dw_ih [G*H, I], db [G*H]); dx on packed W_ih
+    from config.CPU_PACKED_MIN_ROWS rows up (as input_projection)."""
     T, B, GH = da.shape
-    dx = gemm(da.reshape(T * B, GH), w_ih).reshape(x.shape)
+    I = w_ih.shape[1]
+    if T * B >= config.CPU_PACKED_MIN_ROWS:
+        dx = gemm_rows(da.reshape(T * B, GH), pack(np.ascontiguousarray(w_ih)), I).reshape(x.shape)
+    else:
+        dx = gemm(da.reshape(T * B, GH), w_ih).reshape(x.shape)
     return dx, weight_grads(da, x), da.reshape(T * B, GH).sum(axis=0)
 
 

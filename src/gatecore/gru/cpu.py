@@ -32,11 +32,12 @@ _step_n_grad = cc.compile_pointwise(cell.step_n_grad)
 _step_r_grad = cc.compile_pointwise(cell.step_r_grad)
 
 
-def _forward_units(u0, u1, k, gates, hn, y, w_hh, b_hn, rec, h_prev, h_next, rh, lengths, reverse, lbr, x1, w1, b1):
+def _forward_units(u0, u1, k, gates, hn, y, w_hh, P_hh, b_hn, rec, h_prev, h_next, rh, lengths, reverse, lbr, x1, w1,
+                   b1):
     """Units u0..u1-1 of step k, every batch row. lbr: the whole cell; else the first pass (r, z, r*h)."""
     H = h_prev.shape[1]
     cc.one_step_inputs(gates, x1, w1, b1, 3, H, u0, u1)
-    cc.gate_products(rec, w_hh, h_prev, 3 if lbr else 2, H, u0, u1)
+    cc.gate_products(rec, w_hh, P_hh, h_prev, 3 if lbr else 2, H, u0, u1)
     for b in range(h_prev.shape[0]):
         n_b = lengths[b]
         if k >= n_b:
@@ -67,10 +68,10 @@ def _forward_units(u0, u1, k, gates, hn, y, w_hh, b_hn, rec, h_prev, h_next, rh,
                 x_r[j], x_z[j] = r, z
 
 
-def _new_gate_units(u0, u1, k, gates, y, w_hh, rec, h_prev, h_next, rh, lengths, reverse):
+def _new_gate_units(u0, u1, k, gates, y, w_hh, P_hh, rec, h_prev, h_next, rh, lengths, reverse):
     """linear_before_reset=False, second pass for units u0..u1-1: n = tanh(x_n + W_hn (r*h) + b_hn), h_t."""
     H = h_prev.shape[1]
-    cc.products(rec, w_hh, rh, 2 * H + u0, 2 * H + u1)
+    cc.recurrent_products(rec, w_hh, P_hh, rh, 2 * H + u0, 2 * H + u1)
     for b in range(h_prev.shape[0]):
         n_b = lengths[b]
         if k < n_b:
@@ -118,9 +119,9 @@ def _cell_grads(u0, u1, k, gates, hn, hp, dy, dh, dxp, dhn, da_rz, da_n, dd, len
             d_n[j] = dan
 
 
-def _reset_grads(u0, u1, k, gates, hp, w_nT, drh, dxp, da_rz, da_n, dd, lengths, reverse):
+def _reset_grads(u0, u1, k, gates, hp, P_n, drh, dxp, da_rz, da_n, dd, lengths, reverse):
     """linear_before_reset=False: d(r*h) = W_hn^T da_n, then da_r and the path through r*h into dh_{t-1}."""
-    cc.products(drh, w_nT, da_n, u0, u1)
+    cc.packed_products(drh, P_n, da_n, u0, u1)
     for b in range(dd.shape[0]):
         n_b = lengths[b]
         if k < n_b:
@@ -133,11 +134,11 @@ def _reset_grads(u0, u1, k, gates, hp, w_nT, drh, dxp, da_rz, da_n, dd, lengths,
                 dd_b[j] += dh_rh
 
 
-def _recurrent_grads(u0, u1, k, w_rzT, w_nT, p_rz, p_n, da_rz, da_n, dd, dh, lengths, lbr):
+def _recurrent_grads(u0, u1, k, P_rz, P_n, p_rz, p_n, da_rz, da_n, dd, dh, lengths, lbr):
     """dh_{t-1} = dd + W_hh^T da (lbr=False: only the r, z rows; W_hn's part is in dd already)."""
-    cc.products(p_rz, w_rzT, da_rz, u0, u1)
+    cc.packed_products(p_rz, P_rz, da_rz, u0, u1)
     if lbr:
-        cc.products(p_n, w_nT, da_n, u0, u1)
+        cc.packed_products(p_n, P_n, da_n, u0, u1)
     for b in range(dh.shape[0]):
         dh_b, dd_b = dh[b, u0:u1], dd[b, u0:u1]
         if k < lengths[b]:
@@ -153,7 +154,7 @@ _forward_units, _new_gate_units, _cell_grads, _reset_grads, _recurrent_grads = m
 
 
 @cc.kernel
-def _forward_loop(gates, hn, hp, y, hbuf, w_hh, b_hn, lengths, reverse, lbr, chunks, x1, w1, b1):
+def _forward_loop(gates, hn, hp, y, hbuf, w_hh, P_hh, b_hn, lengths, reverse, lbr, chunks, x1, w1, b1):
     """gates [T, B, 3H] in: x-parts (or x1, w1, b1 to form them: cpu_common.step_inputs), out: r, z, n;
     hn, hp, y [T, B, H] out (y zeroed); hbuf [2, B, H] with hbuf[0] = h0; b_hn [H] (linear_before_reset=True;
     zeros otherwise). Returns h_n (a view of hbuf)."""
@@ -168,24 +169,24 @@ def _forward_loop(gates, hn, hp, y, hbuf, w_hh, b_hn, lengths, reverse, lbr, chu
         if chunks > 1:
             for ch in prange(chunks):
                 u0, u1 = cc.chunk(ch, chunks, H)
-                _forward_units(u0, u1, k, gates, hn, y, w_hh, b_hn, rec, h_prev, h_next, rh, lengths, reverse,
+                _forward_units(u0, u1, k, gates, hn, y, w_hh, P_hh, b_hn, rec, h_prev, h_next, rh, lengths, reverse,
                                lbr, x1, w1, b1)
             if not lbr:
                 for ch in prange(chunks):
                     u0, u1 = cc.chunk(ch, chunks, H)
-                    _new_gate_units(u0, u1, k, gates, y, w_hh, rec, h_prev, h_next, rh, lengths, reverse)
+                    _new_gate_units(u0, u1, k, gates, y, w_hh, P_hh, rec, h_prev, h_next, rh, lengths, reverse)
         else:
-            _forward_units(0, H, k, gates, hn, y, w_hh, b_hn, rec, h_prev, h_next, rh, lengths, reverse, lbr, x1,
+            _forward_units(0, H, k, gates, hn, y, w_hh, P_hh, b_hn, rec, h_prev, h_next, rh, lengths, reverse, lbr, x1,
                            w1, b1)
             if not lbr:
-                _new_gate_units(0, H, k, gates, y, w_hh, rec, h_prev, h_next, rh, lengths, reverse)
+                _new_gate_units(0, H, k, gates, y, w_hh, P_hh, rec, h_prev, h_next, rh, lengths, reverse)
     return hbuf[T % 2]
 
 
 @cc.kernel
-def _backward_loop(gates, hn, hp, w_rzT, w_nT, dy, dh, lengths, reverse, lbr, chunks):
+def _backward_loop(gates, hn, hp, P_rz, P_n, dy, dh, lengths, reverse, lbr, chunks):
     """Returns (dxp [T, B, 3H], dhn [T, B, H]: the n-column of dhp); dh [B, H] enters as dL/dh_n and leaves
-    as dL/dh0. w_rzT = W_h(r,z)^T [H, 2H], w_nT = W_hn^T [H, H]."""
+    as dL/dh0. P_rz = pack(W_h(r,z)), P_n = pack(W_hn) (gatecore.cpu_packed)."""
     T, B, G3 = gates.shape
     H = G3 // 3
     dxp = np.zeros_like(gates)
@@ -204,15 +205,15 @@ def _backward_loop(gates, hn, hp, w_rzT, w_nT, dy, dh, lengths, reverse, lbr, ch
             if not lbr:
                 for ch in prange(chunks):
                     u0, u1 = cc.chunk(ch, chunks, H)
-                    _reset_grads(u0, u1, k, gates, hp, w_nT, drh, dxp, da_rz, da_n, dd, lengths, reverse)
+                    _reset_grads(u0, u1, k, gates, hp, P_n, drh, dxp, da_rz, da_n, dd, lengths, reverse)
             for ch in prange(chunks):
                 u0, u1 = cc.chunk(ch, chunks, H)
-                _recurrent_grads(u0, u1, k, w_rzT, w_nT, p_rz, p_n, da_rz, da_n, dd, dh, lengths, lbr)
+                _recurrent_grads(u0, u1, k, P_rz, P_n, p_rz, p_n, da_rz, da_n, dd, dh, lengths, lbr)
         else:
             _cell_grads(0, H, k, gates, hn, hp, dy, dh, dxp, dhn, da_rz, da_n, dd, lengths, reverse, lbr)
             if not lbr:
-                _reset_grads(0, H, k, gates, hp, w_nT, drh, dxp, da_rz, da_n, dd, lengths, reverse)
-            _recurrent_grads(0, H, k, w_rzT, w_nT, p_rz, p_n, da_rz, da_n, dd, dh, lengths, lbr)
+                _reset_grads(0, H, k, gates, hp, P_n, drh, dxp, da_rz, da_n, dd, lengths, reverse)
+            _recurrent_grads(0, H, k, P_rz, P_n, p_rz, p_n, da_rz, da_n, dd, dh, lengths, lbr)
     return dxp, dhn
 
 
@@ -235,8 +236,8 @@ def forward(x, w_ih, w_hh, b_ih, b_hh, h0, lengths, reverse, linear_before_reset
     y = np.zeros((T, B, H), x.dtype)
     hbuf = np.empty((2, B, H), x.dtype)
     hbuf[0] = 0 if h0 is None else h0
-    h_n = _forward_loop(gates, hn, hp, y, hbuf, w_hh, b_hn, lengths, reverse, lbr, cc.chunks(B, 3 * H, H), x1, w1,
-                        b1)
+    h_n = _forward_loop(gates, hn, hp, y, hbuf, w_hh, cc.panels(w_hh, T, B), b_hn, lengths, reverse, lbr,
+                        cc.chunks(B, 3 * H, H), x1, w1, b1)
     saved = None
     if need_tape:
         saved = (x, w_ih, w_hh, gates, hn, hp, lengths, reverse, lbr, b_ih is not None)
@@ -248,8 +249,8 @@ def backward(saved, dy, dh_n):
     x, w_ih, w_hh, gates, hn, hp, lengths, reverse, lbr, has_bias = saved
     B, H = dh_n.shape
     dh = dh_n.copy()
-    w_rzT, w_nT = np.ascontiguousarray(w_hh[:2 * H].T), np.ascontiguousarray(w_hh[2 * H:].T)
-    dxp, dhn = _backward_loop(gates, hn, hp, w_rzT, w_nT, dy, dh, lengths, reverse, lbr, cc.chunks(B, 3 * H, H))
+    P_rz, P_n = cc.pack(np.ascontiguousarray(w_hh[:2 * H])), cc.pack(np.ascontiguousarray(w_hh[2 * H:]))
+    dxp, dhn = _backward_loop(gates, hn, hp, P_rz, P_n, dy, dh, lengths, reverse, lbr, cc.chunks(B, 3 * H, H))
     dx, dw_ih, db_ih = cc.input_grads(dxp, x, w_ih)
     dw_hh = np.empty_like(w_hh)
     dw_hh[:2 * H] = cc.weight_grads(dxp[:, :, :2 * H], hp)

@@ -28,13 +28,13 @@ _step = cc.compile_pointwise(cell.step)
 _step_grad = cc.compile_pointwise(cell.step_grad)
 
 
-def _forward_units(u0, u1, k, gates, cp, cs, y, w_hh, rec, h_prev, h_next, c, m_k, lengths, reverse, proj, x1, w1,
+def _forward_units(u0, u1, k, gates, cp, cs, y, w_hh, P_hh, rec, h_prev, h_next, c, m_k, lengths, reverse, proj, x1, w1,
                    b1):
     """Units u0..u1-1 of step k, every batch row: rec = h_{t-1} W_hh^T for these units' rows, then the cell
     over the units as one loop without calls or branches (vectorised): gates, state update, tape."""
     H = c.shape[1]
     cc.one_step_inputs(gates, x1, w1, b1, 4, H, u0, u1)
-    cc.gate_products(rec, w_hh, h_prev, 4, H, u0, u1)
+    cc.gate_products(rec, w_hh, P_hh, h_prev, 4, H, u0, u1)
     for b in range(c.shape[0]):
         n = lengths[b]
         if k >= n:
@@ -63,9 +63,9 @@ def _forward_units(u0, u1, k, gates, cp, cs, y, w_hh, rec, h_prev, h_next, c, m_
             h_next[b, u0:u1] = m_b
 
 
-def _project_units(p0, p1, k, y, w_hr, h_prev, h_next, m_k, hr, lengths, reverse):
+def _project_units(p0, p1, k, y, w_hr, P_hr, h_prev, h_next, m_k, hr, lengths, reverse):
     """h_t = W_hr m_t for outputs p0..p1-1 of step k (padding rows keep h)."""
-    cc.products(hr, w_hr, m_k, p0, p1)
+    cc.recurrent_products(hr, w_hr, P_hr, m_k, p0, p1)
     for b in range(h_prev.shape[0]):
         n = lengths[b]
         if k < n:
@@ -75,11 +75,11 @@ def _project_units(p0, p1, k, y, w_hr, h_prev, h_next, m_k, hr, lengths, reverse
             h_next[b, p0:p1] = h_prev[b, p0:p1]
 
 
-def _cell_grads(u0, u1, k, gates, cp, cs, dhv, w_hrT, dc, da, da_k, dm_k, lengths, reverse, proj):
+def _cell_grads(u0, u1, k, gates, cp, cs, dhv, P_hr, dc, da, da_k, dm_k, lengths, reverse, proj):
     """da (the four pre-activations) and dc_{t-1} for units u0..u1-1 of step k; dhv = dL/dh_t [B, R]."""
     H = dc.shape[1]
     if proj:
-        cc.products(dm_k, w_hrT, dhv, u0, u1)
+        cc.packed_products(dm_k, P_hr, dhv, u0, u1)
     for b in range(dc.shape[0]):
         n = lengths[b]
         if k >= n:
@@ -103,9 +103,9 @@ def _cell_grads(u0, u1, k, gates, cp, cs, dhv, w_hrT, dc, da, da_k, dm_k, length
             dc_b[j] = dc_prev
 
 
-def _recurrent_grads(r0, r1, k, w_hhT, dhr, da_k, dhv, dh, lengths):
-    """dh_{t-1} = W_hh^T da for outputs r0..r1-1 (padding rows carry dhv unchanged)."""
-    cc.products(dhr, w_hhT, da_k, r0, r1)
+def _recurrent_grads(r0, r1, k, P_hh, dhr, da_k, dhv, dh, lengths):
+    """dh_{t-1} = W_hh^T da (P_hh = pack(W_hh)) for outputs r0..r1-1 (padding rows carry dhv unchanged)."""
+    cc.packed_products(dhr, P_hh, da_k, r0, r1)
     for b in range(dh.shape[0]):
         if k < lengths[b]:
             dh[b, r0:r1] = dhr[b, r0:r1]
@@ -118,7 +118,7 @@ _forward_units, _project_units, _cell_grads, _recurrent_grads = map(
 
 
 @cc.kernel
-def _forward_loop(gates, cp, cs, hp, y, hbuf, c, w_hh, w_hr, lengths, reverse, chunks, x1, w1, b1):
+def _forward_loop(gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, w_hr, P_hr, lengths, reverse, chunks, x1, w1, b1):
     """gates [T, B, 4H] in: x W_ih^T + b (or x1, w1, b1 to form it: cpu_common.step_inputs), out: i, f, g, o;
     cp, cs [T, B, H], hp, y [T, B, R] out (y zeroed); hbuf [2, B, R] with hbuf[0] = h0; c [B, H] = c0 in,
     c_n out. Returns h_n (a view of hbuf)."""
@@ -136,28 +136,28 @@ def _forward_loop(gates, cp, cs, hp, y, hbuf, c, w_hh, w_hr, lengths, reverse, c
         if chunks > 1:
             for ch in prange(chunks):
                 u0, u1 = cc.chunk(ch, chunks, H)
-                _forward_units(u0, u1, k, gates, cp, cs, y, w_hh, rec, h_prev, h_next, c, m_k, lengths,
+                _forward_units(u0, u1, k, gates, cp, cs, y, w_hh, P_hh, rec, h_prev, h_next, c, m_k, lengths,
                                reverse, proj, x1, w1, b1)
             if proj:
                 for ch in prange(chunks):
                     p0, p1 = cc.chunk(ch, chunks, P)
-                    _project_units(p0, p1, k, y, w_hr, h_prev, h_next, m_k, hr, lengths, reverse)
+                    _project_units(p0, p1, k, y, w_hr, P_hr, h_prev, h_next, m_k, hr, lengths, reverse)
         else:
-            _forward_units(0, H, k, gates, cp, cs, y, w_hh, rec, h_prev, h_next, c, m_k, lengths, reverse, proj,
+            _forward_units(0, H, k, gates, cp, cs, y, w_hh, P_hh, rec, h_prev, h_next, c, m_k, lengths, reverse, proj,
                            x1, w1, b1)
             if proj:
-                _project_units(0, P, k, y, w_hr, h_prev, h_next, m_k, hr, lengths, reverse)
+                _project_units(0, P, k, y, w_hr, P_hr, h_prev, h_next, m_k, hr, lengths, reverse)
     return hbuf[T % 2]
 
 
 @cc.kernel
-def _backward_loop(gates, cp, cs, w_hhT, w_hrT, dy, dh, dc, lengths, reverse, chunks):
+def _backward_loop(gates, cp, cs, P_hh, P_hr, dy, dh, dc, lengths, reverse, chunks):
     """Returns (da [T, B, 4H], dhs [T, B, R] or empty without projection); dh [B, R] and dc [B, H] enter as
     dL/dh_n, dL/dc_n and leave as dL/dh0, dL/dc0."""
     T, B, G4 = gates.shape
     H = dc.shape[1]
     R = dh.shape[1]
-    proj = w_hrT.shape[1] > 0
+    proj = P_hr.shape[1] > 0
     da = np.zeros_like(gates)
     dhs = np.zeros((T if proj else 0, B, R), gates.dtype)
     da_k = np.zeros((B, G4), gates.dtype)
@@ -175,13 +175,13 @@ def _backward_loop(gates, cp, cs, w_hhT, w_hrT, dy, dh, dc, lengths, reverse, ch
         if chunks > 1:
             for ch in prange(chunks):
                 u0, u1 = cc.chunk(ch, chunks, H)
-                _cell_grads(u0, u1, k, gates, cp, cs, dhv, w_hrT, dc, da, da_k, dm_k, lengths, reverse, proj)
+                _cell_grads(u0, u1, k, gates, cp, cs, dhv, P_hr, dc, da, da_k, dm_k, lengths, reverse, proj)
             for ch in prange(chunks):
                 r0, r1 = cc.chunk(ch, chunks, R)
-                _recurrent_grads(r0, r1, k, w_hhT, dhr, da_k, dhv, dh, lengths)
+                _recurrent_grads(r0, r1, k, P_hh, dhr, da_k, dhv, dh, lengths)
         else:
-            _cell_grads(0, H, k, gates, cp, cs, dhv, w_hrT, dc, da, da_k, dm_k, lengths, reverse, proj)
-            _recurrent_grads(0, R, k, w_hhT, dhr, da_k, dhv, dh, lengths)
+            _cell_grads(0, H, k, gates, cp, cs, dhv, P_hr, dc, da, da_k, dm_k, lengths, reverse, proj)
+            _recurrent_grads(0, R, k, P_hh, dhr, da_k, dhv, dh, lengths)
     return da, dhs
 
 
@@ -200,8 +200,8 @@ def forward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, reverse, w_hr, need_tape
     hbuf[0] = 0 if h0 is None else h0
     c = cc.state_or_zeros(c0, B, H, x.dtype)
     w_hr_k = np.zeros((0, H), x.dtype) if w_hr is None else w_hr
-    h_n = _forward_loop(gates, cp, cs, hp, y, hbuf, c, w_hh, w_hr_k, lengths, reverse, cc.chunks(B, 4 * H, R), x1,
-                        w1, b1)
+    h_n = _forward_loop(gates, cp, cs, hp, y, hbuf, c, w_hh, cc.panels(w_hh, T, B), w_hr_k, cc.panels(w_hr_k, T, B),
+                        lengths, reverse, cc.chunks(B, 4 * H, R), x1, w1, b1)
     saved = None
     if need_tape:
         saved = (x, w_ih, w_hh, w_hr, gates, cp, cs, hp, lengths, reverse, b_ih is not None)
@@ -213,8 +213,8 @@ def backward(saved, dy, dh_n, dc_n):
     x, w_ih, w_hh, w_hr, gates, cp, cs, hp, lengths, reverse, has_bias = saved
     B, H = dc_n.shape
     dh, dc = dh_n.copy(), dc_n.copy()
-    w_hrT = np.zeros((H, 0), x.dtype) if w_hr is None else np.ascontiguousarray(w_hr.T)
-    da, dhs = _backward_loop(gates, cp, cs, np.ascontiguousarray(w_hh.T), w_hrT, dy, dh, dc, lengths, reverse,
+    P_hr = cc.pack(np.zeros((0, H), x.dtype) if w_hr is None else np.ascontiguousarray(w_hr))
+    da, dhs = _backward_loop(gates, cp, cs, cc.pack(np.ascontiguousarray(w_hh)), P_hr, dy, dh, dc, lengths, reverse,
                              cc.chunks(B, 4 * H, w_hh.shape[1]))
     dx, dw_ih, db = cc.input_grads(da, x, w_ih)
     grads = {"dx": dx, "dh0": dh, "dc0": dc, "dw_ih": dw_ih, "dw_hh": cc.weight_grads(da, hp)}

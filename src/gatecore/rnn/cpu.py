@@ -24,10 +24,10 @@ _step_grad = cc.compile_pointwise(cell.step_grad)
 _ACT = {"tanh": cell.TANH, "relu": cell.RELU}
 
 
-def _forward_units(u0, u1, k, a, hp, w_hh, rec, h_prev, h_next, lengths, reverse, act, x1, w1, b1):
+def _forward_units(u0, u1, k, a, hp, w_hh, P_hh, rec, h_prev, h_next, lengths, reverse, act, x1, w1, b1):
     """Units u0..u1-1 of step k, every batch row: h_t = act(a + W_hh h_{t-1}) over a[t, b] in place."""
     cc.one_step_inputs(a, x1, w1, b1, 1, w_hh.shape[0], u0, u1)
-    cc.products(rec, w_hh, h_prev, u0, u1)
+    cc.recurrent_products(rec, w_hh, P_hh, h_prev, u0, u1)
     for b in range(h_prev.shape[0]):
         n = lengths[b]
         if k < n:
@@ -60,9 +60,9 @@ def _backward_units(u0, u1, k, hs, dy, dh, da, da_k, lengths, reverse, act):
             da_k[b, u0:u1] = 0
 
 
-def _recurrent_grads(u0, u1, k, w_hhT, dhr, da_k, dh, lengths):
+def _recurrent_grads(u0, u1, k, P_hh, dhr, da_k, dh, lengths):
     """dh_{t-1} = W_hh^T da for units u0..u1-1 of real rows (padding rows carry dh unchanged)."""
-    cc.products(dhr, w_hhT, da_k, u0, u1)
+    cc.packed_products(dhr, P_hh, da_k, u0, u1)
     for b in range(dh.shape[0]):
         if k < lengths[b]:
             dh[b, u0:u1] = dhr[b, u0:u1]
@@ -73,7 +73,7 @@ _forward_units, _backward_units, _recurrent_grads = map(
 
 
 @cc.kernel
-def _forward_loop(a, hp, hbuf, w_hh, lengths, reverse, act, chunks, x1, w1, b1):
+def _forward_loop(a, hp, hbuf, w_hh, P_hh, lengths, reverse, act, chunks, x1, w1, b1):
     """a [T, B, H]: in x W_ih^T + b (or x1, w1, b1 to form it: cpu_common.step_inputs), out h_t (0 at
     padding); hp [T, B, H] out; hbuf[0] = h0."""
     T, B, H = a.shape
@@ -84,14 +84,14 @@ def _forward_loop(a, hp, hbuf, w_hh, lengths, reverse, act, chunks, x1, w1, b1):
         if chunks > 1:
             for ch in prange(chunks):
                 u0, u1 = cc.chunk(ch, chunks, H)
-                _forward_units(u0, u1, k, a, hp, w_hh, rec, h_prev, h_next, lengths, reverse, act, x1, w1, b1)
+                _forward_units(u0, u1, k, a, hp, w_hh, P_hh, rec, h_prev, h_next, lengths, reverse, act, x1, w1, b1)
         else:
-            _forward_units(0, H, k, a, hp, w_hh, rec, h_prev, h_next, lengths, reverse, act, x1, w1, b1)
+            _forward_units(0, H, k, a, hp, w_hh, P_hh, rec, h_prev, h_next, lengths, reverse, act, x1, w1, b1)
     return hbuf[T % 2]
 
 
 @cc.kernel
-def _backward_loop(hs, w_hhT, dy, dh, lengths, reverse, act, chunks):
+def _backward_loop(hs, P_hh, dy, dh, lengths, reverse, act, chunks):
     """Returns da [T, B, H]; dh [B, H] enters as dL/dh_n and leaves as dL/dh0."""
     T, B, H = hs.shape
     da = np.zeros_like(hs)
@@ -104,10 +104,10 @@ def _backward_loop(hs, w_hhT, dy, dh, lengths, reverse, act, chunks):
                 _backward_units(u0, u1, k, hs, dy, dh, da, da_k, lengths, reverse, act)
             for ch in prange(chunks):
                 u0, u1 = cc.chunk(ch, chunks, H)
-                _recurrent_grads(u0, u1, k, w_hhT, dhr, da_k, dh, lengths)
+                _recurrent_grads(u0, u1, k, P_hh, dhr, da_k, dh, lengths)
         else:
             _backward_units(0, H, k, hs, dy, dh, da, da_k, lengths, reverse, act)
-            _recurrent_grads(0, H, k, w_hhT, dhr, da_k, dh, lengths)
+            _recurrent_grads(0, H, k, P_hh, dhr, da_k, dh, lengths)
     return da
 
 
@@ -121,7 +121,7 @@ def forward(x, w_ih, w_hh, b_ih, b_hh, h0, lengths, reverse, nonlinearity, need_
     hbuf = np.empty((2, B, H), x.dtype)
     hbuf[0] = 0 if h0 is None else h0
     act = _ACT[nonlinearity]
-    h_n = _forward_loop(a, hp, hbuf, w_hh, lengths, reverse, act, cc.chunks(B, H, H), x1, w1, b1)
+    h_n = _forward_loop(a, hp, hbuf, w_hh, cc.panels(w_hh, T, B), lengths, reverse, act, cc.chunks(B, H, H), x1, w1, b1)
     saved = None
     if need_tape:
         saved = (x, w_ih, w_hh, a, hp, lengths, reverse, act, b_ih is not None)
@@ -134,7 +134,7 @@ def backward(saved, dy, dh_n):
     x, w_ih, w_hh, hs, hp, lengths, reverse, act, has_bias = saved
     B, H = dh_n.shape
     dh = dh_n.copy()
-    da = _backward_loop(hs, np.ascontiguousarray(w_hh.T), dy, dh, lengths, reverse, act, cc.chunks(B, H, H))
+    da = _backward_loop(hs, cc.pack(np.ascontiguousarray(w_hh)), dy, dh, lengths, reverse, act, cc.chunks(B, H, H))
     dx, dw_ih, db = cc.input_grads(da, x, w_ih)
     grads = {"dx": dx, "dh0": dh, "dw_ih": dw_ih, "dw_hh": cc.weight_grads(da, hp)}
     return cc.with_bias_grads(grads, has_bias, db, db.copy())

@@ -1,0 +1,173 @@
+"""The recurrent product on packed weights: out[b, n] = sum_k v[b, k] * m[k, n], written as a GEMM micro-kernel.
+
+m [K, N] (W_hh^T in a forward step, W_hh in a backward one) is copied once per call into panels
+    P [N/PW, K, PW],  P[p, k, j] = m[k, p*PW + j]  (zero past N),  PW = 4 vectors of 64 bytes (64 float32, 32 float64)
+so that one step streams each panel row by row. A block of MR <= 4 batch rows x one panel keeps its 4*MR
+accumulator vectors in registers for a range of k and adds v[b, k] * P[p, k, :] into them with fused
+multiply-adds: no horizontal reductions (what bounds a dot-product kernel at short K) and, written in LLVM IR
+with explicit 512-bit vectors, the full AVX-512 width (LLVM's vectorisers stop at 256 bits on these CPUs).
+k is cut into slices of KC so that a panel's slice stays in L1 while every row block passes over it. On CPUs
+without AVX-512, LLVM splits each 64-byte vector into narrower ones (AVX2, NEON): same results, less speed.
+
+Each out[b, n] is one chain of fused multiply-adds in k order, whatever the block, the panel offset, the k
+slice or the rows and columns around it: bitwise the same result wherever a caller cuts its ranges, at any
+thread count, in any batch block.
+"""
+from __future__ import annotations
+
+import numba
+import numpy as np
+from llvmlite import ir
+from numba import types
+from numba.core import cgutils
+from numba.core.errors import TypingError
+from numba.extending import intrinsic
+
+from . import config
+
+VECTOR_BYTES = 64
+VECTORS = 4                     # per panel row: 4 x MR accumulators, at most 16 of the 32 vector registers
+PANEL_BYTES = VECTORS * VECTOR_BYTES
+KC = 128                        # k per slice: a float32 panel slice is 32 kB (L1 here: 48 kB)
+_I32 = ir.IntType(32)
+
+
+def _codegen_block(MR):
+    """LLVM IR for out[b:b+MR, n:n+valid] (+)= v[b:b+MR, k0:k1] @ panel[k0:k1, o:o+valid]."""
+    def codegen(context, builder, sig, args):
+        out, v, panel = (context.make_array(t)(context, builder, a) for t, a in zip(sig.args[:3], args[:3]))
+        b, n, o, valid, k0, k1, accumulate = args[3:]
+        intp = b.type
+        scalar = context.get_value_type(sig.args[0].dtype)
+        size = context.get_abi_sizeof(scalar)
+        W = VECTOR_BYTES // size
+        vec, mask_t = ir.VectorType(scalar, W), ir.VectorType(ir.IntType(1), W)
+        vec_ptr = ir.PointerType(vec)
+        name = f"v{W}f{8 * size}"
+        module = builder.module
+        fma = cgutils.get_or_insert_function(module, ir.FunctionType(vec, [vec] * 3), f"llvm.fma.{name}")
+        load = cgutils.get_or_insert_function(module, ir.FunctionType(vec, [vec_ptr, _I32, mask_t, vec]),
+                                              f"llvm.masked.load.{name}.p0")
+        store = cgutils.get_or_insert_function(module, ir.FunctionType(ir.VoidType(), [vec, vec_ptr, _I32, mask_t]),
+                                               f"llvm.masked.store.{name}.p0")
+        align = ir.Constant(_I32, size)
+        zero = ir.Constant(vec, [0.0] * W)
+
+        def const(i):
+            return ir.Constant(intp, i)
+
+        def splat(x, t):
+            one = builder.insert_element(ir.Constant(t, ir.Undefined), x, ir.Constant(_I32, 0))
+            lane0 = ir.Constant(ir.VectorType(_I32, W), [0] * W)
+            return builder.shuffle_vector(one, ir.Constant(t, ir.Undefined), lane0)
+
+        def at(ary, row, col):
+            """Pointer to ary[row, col] (rows strided, columns contiguous)."""
+            stride = cgutils.unpack_tuple(builder, ary.strides)[0]
+            offset = builder.add(builder.mul(row, stride), builder.mul(col, const(size)))
+            return builder.bitcast(cgutils.pointer_add(builder, ary.data, offset), vec_ptr)
+
+        lanes_t = ir.VectorType(intp, W)
+        lanes = [ir.Constant(lanes_t, list(range(j * W, (j + 1) * W))) for j in range(VECTORS)]
+        masks = [builder.icmp_signed("<", lane, splat(valid, lanes_t)) for lane in lanes]
+        keep = builder.select(accumulate, ir.Constant(mask_t, [1] * W), ir.Constant(mask_t, [0] * W))
+
+        def block(NV):
+            """The block with NV vectors per row (a range narrower than the panel skips the empty ones)."""
+            acc = [[cgutils.alloca_once_value(builder, builder.call(load, [
+                at(out, builder.add(b, const(r)), builder.add(n, const(j * W))), align,
+                builder.and_(masks[j], keep), zero])) for j in range(NV)] for r in range(MR)]
+            with cgutils.for_range_slice(builder, k0, k1, const(1), inc=True) as (k, _):
+                w = [builder.call(load, [at(panel, k, builder.add(o, const(j * W))), align, masks[j], zero])
+                     for j in range(NV)]
+                for r in range(MR):
+                    x = builder.load(builder.bitcast(at(v, builder.add(b, const(r)), k), scalar.as_pointer()))
+                    xs = splat(x, vec)
+                    for j in range(NV):
+                        builder.store(builder.call(fma, [xs, w[j], builder.load(acc[r][j])]), acc[r][j])
+            for r in range(MR):
+                for j in range(NV):
+                    builder.call(store, [builder.load(acc[r][j]), at(out, builder.add(b, const(r)),
+                                                                     builder.add(n, const(j * W))), align, masks[j]])
+
+        vectors = builder.sdiv(builder.add(valid, const(W - 1)), const(W))
+        done = builder.append_basic_block("done")
+        switch = builder.switch(vectors, done)
+        for NV in range(1, VECTORS + 1):
+            case = builder.append_basic_block(f"vectors{NV}")
+            switch.add_case(const(NV), case)
+            builder.position_at_end(case)
+            block(NV)
+            builder.branch(done)
+        builder.position_at_end(done)
+        return context.get_dummy_value()
+    return codegen
+
+
+def _block(MR):
+    @intrinsic
+    def block(typingctx, out, v, panel, b, n, o, valid, k0, k1, accumulate):
+        arrays = (out, v, panel)
+        if any(not isinstance(a, types.Array) or a.ndim != 2 or a.layout != "C" or a.dtype != out.dtype
+               or a.dtype not in (types.float32, types.float64) for a in arrays):
+            raise TypingError("cpu_packed: out, v and panel must be C-contiguous 2-d float arrays of one dtype")
+        return types.void(*arrays, *[types.intp] * 6, types.boolean), _codegen_block(MR)
+    return block
+
+
+_block1, _block2, _block3, _block4 = (_block(MR) for MR in (1, 2, 3, 4))
+
+
+@numba.njit(cache=config.CACHE, nogil=True)
+def pack(m):
+    """The panels P [ceil(N / PW), K, PW] of m [K, N] (C-contiguous)."""
+    K, N = m.shape
+    PW = PANEL_BYTES // m.itemsize
+    P = np.zeros(((N + PW - 1) // PW, K, PW), m.dtype)
+    for p in range(P.shape[0]):
+        n0, n1 = p * PW, min(N, p * PW + PW)
+        P[p, :, :n1 - n0] = m[:, n0:n1]
+    return P
+
+
+@numba.njit(cache=config.CACHE, nogil=True)
+def pack_transposed(w):
+    """pack(w.T) for w [N, K] (C-contiguous), copied in tiles of 16 of its columns (one cache line of each of
+    the panel's rows of w) so that what is read stays in L1."""
+    N, K = w.shape
+    PW = PANEL_BYTES // w.itemsize
+    P = np.zeros(((N + PW - 1) // PW, K, PW), w.dtype)
+    for p in range(P.shape[0]):
+        n0, n1 = p * PW, min(N, p * PW + PW)
+        for k0 in range(0, K, 16):
+            k1 = min(K, k0 + 16)
+            P[p, k0:k1, :n1 - n0] = w[n0:n1, k0:k1].T
+    return P
+
+
+@numba.njit(cache=config.CACHE, nogil=True)
+def packed_products(out, P, v, n0, n1, b0=0, b1=-1):
+    """out[b, n] = sum_k v[b, k] * m[k, n] for n in [n0, n1) and b in [b0, b1) (b1 = -1: every row of v),
+    P = pack(m). Any n0, n1 (a range may start inside a panel)."""
+    if b1 < 0:
+        b1 = v.shape[0]
+    PW, K = P.shape[2], P.shape[1]
+    n = n0
+    while n < n1:
+        o = n % PW
+        valid = min(PW - o, n1 - n)
+        panel = P[n // PW]
+        for k0 in range(0, K, KC):
+            k1 = min(K, k0 + KC)
+            b = b0
+            while b + 4 <= b1:
+                _block4(out, v, panel, b, n, o, valid, k0, k1, k0 > 0)
+                b += 4
+            if b1 - b == 3:
+                _block3(out, v, panel, b, n, o, valid, k0, k1, k0 > 0)
+            elif b1 - b == 2:
+                _block2(out, v, panel, b, n, o, valid, k0, k1, k0 > 0)
+            elif b1 - b == 1:
+                _block1(out, v, panel, b, n, o, valid, k0, k1, k0 > 0)
+        n += valid
+
