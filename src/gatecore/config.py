@@ -25,6 +25,8 @@ CPU_PARALLEL_MIN_WEIGHTS = int(os.environ.get("GATECORE_CPU_PARALLEL_MIN_WEIGHTS
 # OpenBLAS below: packing costs about 1 ns per weight, the product 2 flops per weight and row (at T * B = 128,
 # I = H = 512: OpenBLAS 2.7 ms against 1.2 ms packing + 1.4 ms product). Blocks of rows per thread task:
 CPU_PACKED_MIN_ROWS = int(os.environ.get("GATECORE_CPU_PACKED_MIN_ROWS", 128))
+# A single sequence's recurrent product runs on packed W_hh from this many steps up (cpu_common.panels)
+CPU_PACKED_MIN_STEPS = 32
 CPU_ROW_BLOCK = 64
 
 # CUDA kernels
