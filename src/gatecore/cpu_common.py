@@ -201,15 +201,23 @@ def time_of(k, n, reverse):
     return k
 
 
+@inline
+def tape_row(t, tape):
+    """The row of a time-indexed tape array written at time t: t, or 0 when a forward without a tape passes one
+    scratch row (shape [1, ...]), so that the pointwise pass stores its tape values without a branch but does
+    not stream them to memory."""
+    return min(t, tape.shape[0] - 1)
+
+
 @numba.njit(**JIT)
 def save_prev_state(hp, h_prev, k, lengths, reverse):
-    """Tape of step k: hp[t, b] = h_prev[b] for real steps, 0 at padding steps."""
+    """Tape of step k: hp[t, b] = h_prev[b] for real steps, 0 at padding steps (tape_row)."""
     for b in range(h_prev.shape[0]):
         n = lengths[b]
         if k < n:
-            hp[time_of(k, n, reverse), b] = h_prev[b]
+            hp[tape_row(time_of(k, n, reverse), hp), b] = h_prev[b]
         else:
-            hp[k, b] = 0
+            hp[tape_row(k, hp), b] = 0
 
 
 def full_lengths(lengths, T, B):

@@ -43,7 +43,7 @@ def _forward_units(u0, u1, k, gates, hn, y, w_hh, P_hh, b_hn, rec, h_prev, h_nex
         if k >= n_b:
             for g in range(3):
                 gates[k, b, g * H + u0:g * H + u1] = 0
-            hn[k, b, u0:u1] = 0
+            hn[cc.tape_row(k, hn), b, u0:u1] = 0
             h_next[b, u0:u1] = h_prev[b, u0:u1]
             continue
         t = cc.time_of(k, n_b, reverse)
@@ -52,7 +52,7 @@ def _forward_units(u0, u1, k, gates, hn, y, w_hh, P_hh, b_hn, rec, h_prev, h_nex
         h_r, h_z, h_n = r_[u0:u1], r_[H + u0:H + u1], r_[2 * H + u0:2 * H + u1]
         hp_b = h_prev[b, u0:u1]
         if lbr:
-            bn, hn_t, y_t, hx_b = b_hn[u0:u1], hn[t, b, u0:u1], y[t, b, u0:u1], h_next[b, u0:u1]
+            bn, hn_t, y_t, hx_b = b_hn[u0:u1], hn[cc.tape_row(t, hn), b, u0:u1], y[t, b, u0:u1], h_next[b, u0:u1]
             for j in range(u1 - u0):
                 hn_j = bn[j] + h_n[j]
                 r, z, n, h = _step(x_r[j], x_z[j], x_n[j], h_r[j], h_z[j], hn_j, hp_b[j])
@@ -231,8 +231,9 @@ def forward(x, w_ih, w_hh, b_ih, b_hh, h0, lengths, reverse, linear_before_reset
             bias[2 * H:] = b_ih[2 * H:]
             b_hn = b_hh[2 * H:]
     gates, x1, w1, b1 = cc.step_inputs(x, w_ih, bias)
-    hn = np.empty((T, B, H), x.dtype)
-    hp = np.empty((T, B, H), x.dtype)
+    steps = T if need_tape else 1                   # no tape: one scratch row (cpu_common.tape_row)
+    hn = np.empty((steps, B, H), x.dtype)
+    hp = np.empty((steps, B, H), x.dtype)
     y = np.zeros((T, B, H), x.dtype)
     hbuf = np.empty((2, B, H), x.dtype)
     hbuf[0] = 0 if h0 is None else h0

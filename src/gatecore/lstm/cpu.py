@@ -40,8 +40,8 @@ def _forward_units(u0, u1, k, gates, cp, cs, y, w_hh, P_hh, rec, h_prev, h_next,
         if k >= n:
             for g in range(4):
                 gates[k, b, g * H + u0:g * H + u1] = 0
-            cp[k, b, u0:u1] = 0
-            cs[k, b, u0:u1] = 0
+            cp[cc.tape_row(k, cp), b, u0:u1] = 0
+            cs[cc.tape_row(k, cs), b, u0:u1] = 0
             if not proj:
                 h_next[b, u0:u1] = h_prev[b, u0:u1]
             continue
@@ -49,7 +49,7 @@ def _forward_units(u0, u1, k, gates, cp, cs, y, w_hh, P_hh, rec, h_prev, h_next,
         a, r = gates[t, b], rec[b]
         a_i, a_f, a_g, a_o = a[u0:u1], a[H + u0:H + u1], a[2 * H + u0:2 * H + u1], a[3 * H + u0:3 * H + u1]
         r_i, r_f, r_g, r_o = r[u0:u1], r[H + u0:H + u1], r[2 * H + u0:2 * H + u1], r[3 * H + u0:3 * H + u1]
-        c_b, cp_t, cs_t = c[b, u0:u1], cp[t, b, u0:u1], cs[t, b, u0:u1]
+        c_b, cp_t, cs_t = c[b, u0:u1], cp[cc.tape_row(t, cp), b, u0:u1], cs[cc.tape_row(t, cs), b, u0:u1]
         m_b = m_k[b, u0:u1] if proj else y[t, b, u0:u1]
         for j in range(u1 - u0):
             c_prev = c_b[j]
@@ -192,9 +192,10 @@ def forward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, reverse, w_hr, need_tape
     R = w_hh.shape[1]
     lengths = cc.full_lengths(lengths, T, B)
     gates, x1, w1, b1 = cc.step_inputs(x, w_ih, None if b_ih is None else b_ih + b_hh)
-    cp = np.empty((T, B, H), x.dtype)
-    cs = np.empty((T, B, H), x.dtype)
-    hp = np.empty((T, B, R), x.dtype)
+    steps = T if need_tape else 1                   # no tape: one scratch row (cpu_common.tape_row)
+    cp = np.empty((steps, B, H), x.dtype)
+    cs = np.empty((steps, B, H), x.dtype)
+    hp = np.empty((steps, B, R), x.dtype)
     y = np.zeros((T, B, R), x.dtype)
     hbuf = np.empty((2, B, R), x.dtype)
     hbuf[0] = 0 if h0 is None else h0

@@ -32,7 +32,7 @@ def _forward_units(u0, u1, k, a, hp, w_hh, P_hh, rec, h_prev, h_next, lengths, r
         n = lengths[b]
         if k < n:
             t = cc.time_of(k, n, reverse)
-            hp[t, b, u0:u1] = h_prev[b, u0:u1]
+            hp[cc.tape_row(t, hp), b, u0:u1] = h_prev[b, u0:u1]
             a_b, r_b, h_b = a[t, b, u0:u1], rec[b, u0:u1], h_next[b, u0:u1]
             for j in range(u1 - u0):
                 h = _step(a_b[j] + r_b[j], act)
@@ -40,7 +40,7 @@ def _forward_units(u0, u1, k, a, hp, w_hh, P_hh, rec, h_prev, h_next, lengths, r
                 h_b[j] = h
         else:
             a[k, b, u0:u1] = 0
-            hp[k, b, u0:u1] = 0
+            hp[cc.tape_row(k, hp), b, u0:u1] = 0
             h_next[b, u0:u1] = h_prev[b, u0:u1]
 
 
@@ -117,7 +117,7 @@ def forward(x, w_ih, w_hh, b_ih, b_hh, h0, lengths, reverse, nonlinearity, need_
     H = w_hh.shape[0]
     lengths = cc.full_lengths(lengths, T, B)
     a, x1, w1, b1 = cc.step_inputs(x, w_ih, None if b_ih is None else b_ih + b_hh)
-    hp = np.empty_like(a)
+    hp = np.empty((T if need_tape else 1, B, H), x.dtype)   # no tape: one scratch row (cpu_common.tape_row)
     hbuf = np.empty((2, B, H), x.dtype)
     hbuf[0] = 0 if h0 is None else h0
     act = _ACT[nonlinearity]
