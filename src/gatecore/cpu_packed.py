@@ -2,8 +2,8 @@
 
 m [K, N] (W_hh^T in a forward step, W_hh in a backward one) is copied once per call into panels
     P [N/PW, K, PW],  P[p, k, j] = m[k, p*PW + j]  (zero past N),  PW = 4 vectors of 64 bytes (64 float32, 32 float64)
-so that one step streams each panel row by row. A block of MR <= 4 batch rows x one panel keeps its 4*MR
-accumulator vectors in registers for a range of k and adds v[b, k] * P[p, k, :] into them with fused
+so that one step streams each panel row by row. A block of MR = 4, 2 or 1 batch rows x one panel (1, 2 or 4
+vectors of it, as many as the column range needs) keeps its accumulator vectors in registers for a range of k and adds v[b, k] * P[p, k, :] into them with fused
 multiply-adds: no horizontal reductions (what bounds a dot-product kernel at short K) and, written in LLVM IR
 with explicit 512-bit vectors, the full AVX-512 width (LLVM's vectorisers stop at 256 bits on these CPUs).
 k is cut into slices of KC so that a panel's slice stays in L1 while every row block passes over it. On CPUs
@@ -90,12 +90,14 @@ def _codegen_block(MR):
                     builder.call(store, [builder.load(acc[r][j]), at(out, builder.add(b, const(r)),
                                                                      builder.add(n, const(j * W))), align, masks[j]])
 
+        # 1, 2 or all 4 vectors (3 take 4, one masked off): fewer copies of the loop to compile
         vectors = builder.sdiv(builder.add(valid, const(W - 1)), const(W))
         done = builder.append_basic_block("done")
         switch = builder.switch(vectors, done)
-        for NV in range(1, VECTORS + 1):
+        for NV, counts in ((1, (1,)), (2, (2,)), (VECTORS, (3, 4))):
             case = builder.append_basic_block(f"vectors{NV}")
-            switch.add_case(const(NV), case)
+            for count in counts:
+                switch.add_case(const(count), case)
             builder.position_at_end(case)
             block(NV)
             builder.branch(done)
@@ -115,7 +117,7 @@ def _block(MR):
     return block
 
 
-_block1, _block2, _block3, _block4 = (_block(MR) for MR in (1, 2, 3, 4))
+_block1, _block2, _block4 = (_block(MR) for MR in (1, 2, 4))
 
 
 @numba.njit(cache=config.CACHE, nogil=True)
@@ -163,11 +165,10 @@ def packed_products(out, P, v, n0, n1, b0=0, b1=-1):
             while b + 4 <= b1:
                 _block4(out, v, panel, b, n, o, valid, k0, k1, k0 > 0)
                 b += 4
-            if b1 - b == 3:
-                _block3(out, v, panel, b, n, o, valid, k0, k1, k0 > 0)
-            elif b1 - b == 2:
+            if b + 2 <= b1:
                 _block2(out, v, panel, b, n, o, valid, k0, k1, k0 > 0)
-            elif b1 - b == 1:
+                b += 2
+            if b < b1:
                 _block1(out, v, panel, b, n, o, valid, k0, k1, k0 > 0)
         n += valid
 
