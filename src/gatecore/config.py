@@ -22,8 +22,10 @@ CPU_PARALLEL_MIN_WORK = int(os.environ.get("GATECORE_CPU_PARALLEL_MIN_WORK", 1 <
 # GRU H=512 15.8 vs 7.8 ms, LSTM H=256 3.5 vs 2.9 ms, T=128)
 CPU_PARALLEL_MIN_WEIGHTS = int(os.environ.get("GATECORE_CPU_PARALLEL_MIN_WEIGHTS", 1 << 18))
 # The input projection (and dx) runs on packed weights (gatecore.cpu_packed) from this many rows (T * B) up, with
-# OpenBLAS below: packing costs about 1 ns per weight, the product 2 flops per weight and row (at T * B = 128,
-# I = H = 512: OpenBLAS 2.7 ms against 1.2 ms packing + 1.4 ms product). Blocks of rows per thread task:
+# OpenBLAS below: packing costs about 1 ns per weight and is paid back by a faster product only over enough rows
+# (T * B = 128, I = H = 512, measured alone: OpenBLAS 2.15 ms against 1.22 ms packing + 1.44 ms product, so still
+# slightly behind there; small weights pack in microseconds and OpenBLAS costs ~20 us per small call). Rows per
+# thread task:
 CPU_PACKED_MIN_ROWS = int(os.environ.get("GATECORE_CPU_PACKED_MIN_ROWS", 128))
 # A single sequence's recurrent product runs on packed W_hh from this many steps up (cpu_common.panels)
 CPU_PACKED_MIN_STEPS = 32

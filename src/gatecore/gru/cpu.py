@@ -9,8 +9,8 @@ Shapes: x [T, B, I], w_ih [3H, I], w_hh [3H, H], b_ih/b_hh [3H] or None, h0 [B, 
 lengths int64 [B] or None (all T); y [T, B, H], h_n [B, H]. Computed in x's dtype (float32 or float64).
 
 Forward: x W_ih^T + b for all steps in one GEMM into `gates` [T, B, 3H] (b_hr, b_hz and, for the original variant,
-b_hn folded in); per step, for a range of hidden units, the recurrent product (cpu_common.products) and then the
-pointwise cell per batch row, which overwrites gates[t, b] with r, z, n (layout and packed-sequence order:
+b_hn folded in); per step, for a range of hidden units, the recurrent product (cpu_common.recurrent_products) and
+then the pointwise cell per batch row, which overwrites gates[t, b] with r, z, n (layout and packed-sequence order:
 gatecore.cpu_common). The original variant needs r before W_hn (r * h), so its step is two passes. The tape holds
 gates, hn [T, B, H] (W_hn h_{t-1} + b_hn, linear_before_reset=True only), hp [T, B, H] (h_{t-1} as used at time
 t), x and the weights. Backward runs the loop backwards for dxp = dL/d(x-parts) [T, B, 3H] and the n-column of dhp

@@ -9,7 +9,7 @@ c0 [B, H] or None (zeros), w_hr [P, H] or None, lengths int64 [B] or None (all T
 else H; y [T, B, R], h_n [B, R], c_n [B, H]. Computed in x's dtype (float32 or float64).
 
 Forward: x W_ih^T + (b_ih + b_hh) for all steps in one GEMM into `gates` [T, B, 4H]; per step, for a range of
-hidden units (all of them, or one thread's share), the recurrent product h_{t-1} W_hh^T (cpu_common.products)
+hidden units (all of them, or one thread's share), the recurrent product h_{t-1} W_hh^T (cpu_common.recurrent_products)
 and then the pointwise cell per batch row, which overwrites gates[t, b] with i, f, g, o (layout and
 packed-sequence order: gatecore.cpu_common). With a projection, a second pass per step forms h_t = W_hr m_t.
 The tape holds gates, cp [T, B, H] (c_{t-1} as used at time t), cs [T, B, H] (c_t), hp [T, B, R] (h_{t-1}),
