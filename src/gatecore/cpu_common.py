@@ -29,7 +29,7 @@ import numpy as np
 from numba import prange
 
 from . import config, cpu_math
-from .cpu_packed import pack, pack_transposed, packed_products
+from .cpu_packed import pack, packed_products
 
 JIT = dict(cache=config.CACHE, nogil=True, fastmath=config.FASTMATH, error_model="numpy")
 # only explicit prange loops run in parallel: Numba would otherwise turn each np.zeros and array assignment
@@ -181,7 +181,7 @@ def panels(w, T, B):
     transposed copy of w it needs otherwise."""
     if T < 2 or (B < 2 and (T < config.CPU_PACKED_MIN_STEPS or w.size >= config.CPU_PARALLEL_MIN_WEIGHTS)):
         return np.zeros((0, 0, 0), w.dtype)
-    return pack_transposed(np.ascontiguousarray(w))
+    return pack(np.ascontiguousarray(w).T)
 
 
 @inline
@@ -279,7 +279,7 @@ def input_projection(x, w_ih, bias):
     T, B, I = x.shape
     GH = w_ih.shape[0]
     if T * B >= config.CPU_PACKED_MIN_ROWS:
-        out = gemm_rows(x.reshape(T * B, I), pack_transposed(np.ascontiguousarray(w_ih)), GH, bias)
+        out = gemm_rows(x.reshape(T * B, I), pack(np.ascontiguousarray(w_ih).T), GH, bias)
         return out.reshape(T, B, GH)
     out = gemm(x.reshape(T * B, I), w_ih.T)
     if bias is not None:

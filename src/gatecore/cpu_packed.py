@@ -3,9 +3,10 @@
 m [K, N] (W_hh^T in a forward step, W_hh in a backward one) is copied once per call into panels
     P [N/PW, K, PW],  P[p, k, j] = m[k, p*PW + j]  (zero past N),  PW = 4 vectors of 64 bytes (64 float32, 32 float64)
 so that one step streams each panel row by row. A block of MR = 4, 2 or 1 batch rows x one panel (1, 2 or 4
-vectors of it, as many as the column range needs) keeps its accumulator vectors in registers for a range of k and adds v[b, k] * P[p, k, :] into them with fused
-multiply-adds: no horizontal reductions (what bounds a dot-product kernel at short K) and, written in LLVM IR
-with explicit 512-bit vectors, the full AVX-512 width (LLVM's vectorisers stop at 256 bits on these CPUs).
+vectors of it, as many as the column range needs) keeps its accumulator vectors in registers for a range of k
+and adds v[b, k] * P[p, k, :] into them with fused multiply-adds: no horizontal reductions (what bounds a
+dot-product kernel at short K) and, written in LLVM IR with explicit 512-bit vectors, the full AVX-512 width
+(LLVM's vectorisers stop at 256 bits on these CPUs).
 k is cut into slices of KC so that a panel's slice stays in L1 while every row block passes over it. On CPUs
 without AVX-512, LLVM splits each 64-byte vector into narrower ones (AVX2, NEON): same results, less speed.
 
@@ -122,28 +123,16 @@ _block1, _block2, _block4 = (_block(MR) for MR in (1, 2, 4))
 
 @numba.njit(cache=config.CACHE, nogil=True)
 def pack(m):
-    """The panels P [ceil(N / PW), K, PW] of m [K, N] (C-contiguous)."""
+    """The panels P [ceil(N / PW), K, PW] of m [K, N], C- or F-contiguous (W or W.T), copied in tiles of 16 rows
+    of m: for m = W.T a tile reads one cache line of each of the panel's rows of W, so what is read stays in L1."""
     K, N = m.shape
     PW = PANEL_BYTES // m.itemsize
     P = np.zeros(((N + PW - 1) // PW, K, PW), m.dtype)
     for p in range(P.shape[0]):
         n0, n1 = p * PW, min(N, p * PW + PW)
-        P[p, :, :n1 - n0] = m[:, n0:n1]
-    return P
-
-
-@numba.njit(cache=config.CACHE, nogil=True)
-def pack_transposed(w):
-    """pack(w.T) for w [N, K] (C-contiguous), copied in tiles of 16 of its columns (one cache line of each of
-    the panel's rows of w) so that what is read stays in L1."""
-    N, K = w.shape
-    PW = PANEL_BYTES // w.itemsize
-    P = np.zeros(((N + PW - 1) // PW, K, PW), w.dtype)
-    for p in range(P.shape[0]):
-        n0, n1 = p * PW, min(N, p * PW + PW)
         for k0 in range(0, K, 16):
             k1 = min(K, k0 + 16)
-            P[p, k0:k1, :n1 - n0] = w[n0:n1, k0:k1].T
+            P[p, k0:k1, :n1 - n0] = m[k0:k1, n0:n1]
     return P
 
 

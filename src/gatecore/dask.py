@@ -14,7 +14,8 @@ steps and 2 sequences (gatecore.cpu_common.panels) and, like the whole call, at 
 config.CPU_PACKED_MIN_ROWS = 128 steps x sequences (cpu_common.input_projection); to float tolerance
 otherwise. Along time the tasks form one chain per batch block: chunk j starts from the exact state chunk j - 1
 ended in, and a sequence that ended before t_j (lengths_j[b] = 0) leaves its state untouched, as the one-shot
-call does (PyTorch's packed-sequence semantics). Only the forward direction can be streamed: a bidirectional layer needs time in one chunk.
+call does (PyTorch's packed-sequence semantics). Only the forward direction can be streamed: a bidirectional
+layer needs time in one chunk.
 
 Shapes of the results are the layer's: y [T, B, D*H_out] (or [B, T, D*H_out]), h_n [L*D, B, H_out],
 c_n [L*D, B, H] (LSTM), chunked along batch (and time for y) like x. `state` and `lengths` [B] may be NumPy
