@@ -1,0 +1,62 @@
+"""gatecore.cpu_packed on its own: the panel layout of pack() for W and W.T, and packed_products against a
+float64 matmul, bitwise the same wherever the row and column ranges are cut."""
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gatecore import cpu_packed
+
+DTYPES = [np.float32, np.float64]
+REL_TOL = {np.float32: 1e-5, np.float64: 1e-13}      # relative to max |v| * max |m| * K
+
+
+def panels_reference(m):
+    """P[p, k, j] = m[k, p * PW + j], zero past N."""
+    K, N = m.shape
+    PW = cpu_packed.PANEL_BYTES // m.itemsize
+    P = np.zeros(((N + PW - 1) // PW, K, PW), m.dtype)
+    for p in range(P.shape[0]):
+        cols = m[:, p * PW:(p + 1) * PW]
+        P[p, :, :cols.shape[1]] = cols
+    return P
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("K, N", [(0, 5), (5, 0), (1, 1), (3, 31), (17, 64), (33, 65), (130, 200)])
+def test_pack_layout_for_either_memory_order(dtype, K, N):
+    m = np.random.default_rng(K * 1000 + N).standard_normal((K, N)).astype(dtype)
+    expected = panels_reference(m)
+    for layout in (m, np.asfortranarray(m)):
+        P = cpu_packed.pack(layout)
+        assert P.shape == expected.shape and P.dtype == m.dtype
+        assert np.array_equal(P, expected)
+
+
+def _cuts(n, draw):
+    points = sorted(draw(st.lists(st.integers(0, n), max_size=3)))
+    return list(zip([0] + points, points + [n]))
+
+
+@settings(max_examples=30, deadline=None)
+@given(dtype=st.sampled_from(DTYPES), B=st.integers(1, 9), K=st.integers(1, 150), N=st.integers(1, 140),
+       data=st.data())
+def test_products_match_float64_and_do_not_depend_on_cuts(dtype, B, K, N, data):
+    rng = np.random.default_rng(B * 10**6 + K * 1000 + N)
+    m = rng.standard_normal((K, N)).astype(dtype)
+    v = rng.standard_normal((B, K)).astype(dtype)
+    P = cpu_packed.pack(m)
+    out = np.full((B, N), np.nan, dtype)
+    cpu_packed.packed_products(out, P, v, 0, N)
+    reference = v.astype(np.float64) @ m.astype(np.float64)
+    scale = np.abs(v).max() * np.abs(m).max() * K
+    assert np.abs(out - reference).max() <= REL_TOL[dtype] * scale
+
+    cut = np.full((B, N), np.nan, dtype)
+    for n0, n1 in _cuts(N, data.draw):
+        for b0, b1 in _cuts(B, data.draw):
+            cpu_packed.packed_products(cut, P, v, n0, n1, b0, b1)
+    assert np.array_equal(cut, out)
+    alone = np.zeros((1, N), dtype)
+    cpu_packed.packed_products(alone, P, np.ascontiguousarray(v[B - 1:]), 0, N)
+    assert np.array_equal(alone[0], out[B - 1])
