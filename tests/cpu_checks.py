@@ -3,9 +3,9 @@ core (forward and backward, tolerances support.TOL: float32 results against floa
 its three code paths, bitwise determinism across runs and across NUMBA_NUM_THREADS=1 and 2, and odd input.
 
 The cpu kernels pick a path from the shape: the step on one thread, or its hidden units split over threads;
-the input projection (and dx) on OpenBLAS, or on packed weights split over threads in blocks of rows. PATHS sets
-the config knobs so that tiny test shapes take each of them: "serial" = one thread, OpenBLAS; "threads" = units
-and blocks of 3 rows over the threads, packed projection, packed W_hh for single sequences too. Batch sizes
+the GEMMs around the loop (input projection, dx, dW) on the calling thread, or split over threads in blocks of
+rows. PATHS sets the config knobs so that tiny test shapes take each of them: "serial" = one thread;
+"threads" = units and blocks of 3 rows over the threads, packed W_hh for single sequences too. Batch sizes
 above 4 exercise both the 4 x 4 and the 4 x 1 register blocks of cpu_common.products (single-step calls) and
 every row count of cpu_packed's blocks.
 """
@@ -24,9 +24,8 @@ from hypothesis import strategies as st
 from gatecore import config
 from tests import support
 
-PATHS = {"serial": {"CPU_PARALLEL_MIN_WORK": 1 << 62, "CPU_PACKED_MIN_ROWS": 1 << 62, "CPU_PACKED_MIN_STEPS": 32},
-         "threads": {"CPU_PARALLEL_MIN_WORK": 0, "CPU_PACKED_MIN_ROWS": 2, "CPU_PACKED_MIN_STEPS": 2,
-                     "CPU_ROW_BLOCK": 3}}
+PATHS = {"serial": {"CPU_PARALLEL_MIN_WORK": 1 << 62, "CPU_PACKED_MIN_STEPS": 32},
+         "threads": {"CPU_PARALLEL_MIN_WORK": 0, "CPU_PACKED_MIN_STEPS": 2, "CPU_ROW_BLOCK": 3}}
 PATH_NAMES = list(PATHS)
 
 

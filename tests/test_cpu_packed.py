@@ -1,5 +1,6 @@
 """gatecore.cpu_packed on its own: the panel layout of pack() for W and W.T, and packed_products against a
-float64 matmul, bitwise the same wherever the row and column ranges are cut."""
+float64 matmul, bitwise the same wherever the row, column and k ranges are cut (k at multiples of KC) and
+whether v is C-contiguous or a transposed view."""
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -39,7 +40,7 @@ def _cuts(n, draw):
 
 
 @settings(max_examples=30, deadline=None)
-@given(dtype=st.sampled_from(DTYPES), B=st.integers(1, 9), K=st.integers(1, 150), N=st.integers(1, 140),
+@given(dtype=st.sampled_from(DTYPES), B=st.integers(1, 9), K=st.integers(1, 300), N=st.integers(1, 140),
        data=st.data())
 def test_products_match_float64_and_do_not_depend_on_cuts(dtype, B, K, N, data):
     rng = np.random.default_rng(B * 10**6 + K * 1000 + N)
@@ -57,6 +58,13 @@ def test_products_match_float64_and_do_not_depend_on_cuts(dtype, B, K, N, data):
         for b0, b1 in _cuts(B, data.draw):
             cpu_packed.packed_products(cut, P, v, n0, n1, b0, b1)
     assert np.array_equal(cut, out)
+    in_k_blocks = np.full((B, N), np.nan, dtype)
+    for ka in range(0, K, cpu_packed.KC):
+        cpu_packed.packed_products(in_k_blocks, P, v, 0, N, 0, B, ka, min(K, ka + cpu_packed.KC))
+    assert np.array_equal(in_k_blocks, out)
+    transposed = np.full((B, N), np.nan, dtype)
+    cpu_packed.packed_products(transposed, P, np.asfortranarray(v), 0, N)
+    assert np.array_equal(transposed, out)
     alone = np.zeros((1, N), dtype)
     cpu_packed.packed_products(alone, P, np.ascontiguousarray(v[B - 1:]), 0, N)
     assert np.array_equal(alone[0], out[B - 1])

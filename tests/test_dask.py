@@ -1,13 +1,12 @@
 """gatecore.dask on a LocalCluster (2 worker processes, loopback) against the single-process layer calls.
 
 Exactness: a time-chunked run carries the state exactly, and blocks equal the whole call bitwise where the
-kernels compute each row of a GEMM independently of how many rows it has. OpenBLAS does (the input projection
-has T_chunk * B_block rows) except for a single row, and the cpu kernels' recurrent product (one fused
-multiply-add chain per output, gatecore.cpu_packed) does whenever a block has at least 2 steps and 2 sequences
-(a single step or a single sequence reads the unpacked weights, bitwise different); the input projection runs on
-packed weights too from config.CPU_PACKED_MIN_ROWS rows up, and on OpenBLAS below. So: numpy float64 blocks are
-bitwise here, cpu blocks are bitwise with blocks of >= 2 steps and >= 2 sequences on the same side of that
-threshold as the whole call (checked, with I, H large enough to vectorise), and close to support.TOL otherwise.
+kernels compute each row of a GEMM independently of how many rows it has. NumPy's OpenBLAS does (the input
+projection has T_chunk * B_block rows) except for a single row, and the cpu kernels' GEMMs (one fixed sum of
+fused multiply-adds per output, gatecore.cpu_packed: the input projection and the recurrent product) do
+whenever a block has at least 2 steps and 2 sequences (a single step or a single sequence reads the unpacked
+weights, bitwise different). So: numpy float64 blocks are bitwise here, cpu blocks are bitwise with blocks of
+>= 2 steps and >= 2 sequences (checked, with I, H large enough to vectorise), and close to support.TOL otherwise.
 Gradients are summed in a different order than one whole-batch GEMM: support.TOL, and bitwise identical from
 run to run.
 """
@@ -108,19 +107,23 @@ def test_cpu_backend_blocks_are_close_to_the_whole_call_and_bitwise_equal_to_blo
 
 @pytest.mark.parametrize("cell", CPU_CELLS)
 def test_cpu_backend_blocks_of_2_or_more_steps_and_sequences_equal_the_whole_call_bitwise(cell, monkeypatch):
-    """I, H = 20, 24: long enough to vectorise. Blocks of 5 to 15 rows, 10 to 40 steps: every block, like the
-    whole call, has at least config.CPU_PACKED_MIN_ROWS = 128 steps x sequences (the input projection's switch
-    from OpenBLAS to packed weights); then, with that switch moved to 2, blocks of 3 to 6 rows and 3 or 9 steps."""
+    """I, H = 20, 24: long enough to vectorise. Blocks of 5 to 15 rows and 10 to 40 steps, then of 2 to 6 rows and
+    2 to 9 steps; on one thread and with the GEMMs and the steps split over the threads."""
     layer = LAYERS[cell](20, 24, num_layers=2, dtype=np.float32, backend="cpu", seed=5)
     with dask.config.set(scheduler="sync"):
         x, lengths = problem(40, 15, 20, np.float32, seed=1)
         state = initial_state(layer, 15, seed=2)
         for chunks in [(40, 5, 20), (20, 8, 20), (10, 15, 20)]:
             compare(layer, x, da.from_array(x, chunks=chunks), state, lengths, exact=True)
-        monkeypatch.setattr(gc.config, "CPU_PACKED_MIN_ROWS", 2)
         x, lengths = problem(9, 11, 20, np.float32, seed=1)
         state = initial_state(layer, 11, seed=2)
-        for chunks in [(9, 4, 20), (3, 3, 20), (3, 6, 20)]:
+        two_step_blocks = ((2, 2, 2, 3), (6, 5), (20,))
+        two_row_blocks = ((9,), (2, 2, 2, 2, 3), (20,))
+        for chunks in [(9, 4, 20), (3, 3, 20), two_step_blocks, two_row_blocks]:
+            compare(layer, x, da.from_array(x, chunks=chunks), state, lengths, exact=True)
+        monkeypatch.setattr(gc.config, "CPU_PARALLEL_MIN_WORK", 0)
+        monkeypatch.setattr(gc.config, "CPU_ROW_BLOCK", 3)
+        for chunks in [(9, 11, 20), (3, 4, 20), two_step_blocks]:
             compare(layer, x, da.from_array(x, chunks=chunks), state, lengths, exact=True)
 
 

@@ -2,7 +2,7 @@
 
 The public surface is API.md: kernels (§1), backends (§2), layers and cells (§3), ONNX operators (§4).
 """
-from . import config  # noqa: F401  (first: sets OpenBLAS's thread timeout before SciPy's BLAS loads)
+from . import config  # noqa: F401
 from . import onnx
 from .api import gru_backward, gru_forward, lstm_backward, lstm_forward, rnn_backward, rnn_forward
 from .backends import BackendUnavailable, backends

@@ -2,12 +2,6 @@
 import os
 
 # Numba CPU kernels
-# OpenBLAS (SciPy's, which Numba's np.dot calls for the GEMMs around the time loops) keeps its threads
-# spinning for 2^28 cycles (~0.1 s) after each call, and on a small machine they take the cores from Numba's
-# threads in the time loop that follows: LSTM T=128 B=16 H=256 forward measured 110 ms with the default,
-# 17 ms with 2^4. OpenBLAS reads this when it loads, which is at gatecore's first kernel call unless SciPy's
-# BLAS was loaded earlier; a value the user set is kept.
-os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
 # reassociation and FMA contraction only (vectorised dot products); never nnan/ninf, so NaN and Inf propagate.
 # Each product is still computed by one thread in one compiled order, so results stay bitwise reproducible.
 FASTMATH = {"reassoc", "contract"}
@@ -21,14 +15,10 @@ CPU_PARALLEL_MIN_WORK = int(os.environ.get("GATECORE_CPU_PARALLEL_MIN_WORK", 1 <
 # bound by the cache, and two cores bring two caches (B=1 forward, 1 vs 2 threads: LSTM H=512 20.7 vs 11.3 ms,
 # GRU H=512 15.8 vs 7.8 ms, LSTM H=256 3.5 vs 2.9 ms, T=128)
 CPU_PARALLEL_MIN_WEIGHTS = int(os.environ.get("GATECORE_CPU_PARALLEL_MIN_WEIGHTS", 1 << 18))
-# The input projection (and dx) runs on packed weights (gatecore.cpu_packed) from this many rows (T * B) up, with
-# OpenBLAS below: packing costs about 1 ns per weight and is paid back by a faster product only over enough rows
-# (T * B = 128, I = H = 512, measured alone: OpenBLAS 2.15 ms against 1.22 ms packing + 1.44 ms product, so still
-# slightly behind there; small weights pack in microseconds and OpenBLAS costs ~20 us per small call). Rows per
-# thread task:
-CPU_PACKED_MIN_ROWS = int(os.environ.get("GATECORE_CPU_PACKED_MIN_ROWS", 128))
 # A single sequence's recurrent product runs on packed W_hh from this many steps up (cpu_common.panels)
 CPU_PACKED_MIN_STEPS = 32
+# The GEMMs around the time loop (cpu_common.gemm) run on Numba's threads, in tasks of this many rows, from
+# CPU_PARALLEL_MIN_WORK multiply-adds up
 CPU_ROW_BLOCK = 64
 
 # CUDA kernels

@@ -17,8 +17,8 @@ of multiply-adds per output); a single step or a single sequence uses `products`
 (register blocks of 4 rows of w x 4 batch rows, reductions vectorised), where packing would not pay. No BLAS
 call (or BLAS thread pool) inside the loop. The pointwise pass then runs per batch row over contiguous units
 with no calls or branches, so it vectorises too. Results do not depend on where the unit range is cut, so they
-are bitwise the same whatever the thread count. Before and after the loop: the input projection and dx on
-packed weights from config.CPU_PACKED_MIN_ROWS rows up (OpenBLAS below), dW with OpenBLAS.
+are bitwise the same whatever the thread count. Before and after the loop: the input projection, dx and dW
+on the same packed kernel (gemm), never OpenBLAS.
 """
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ import numpy as np
 from numba import prange
 
 from . import config, cpu_math
-from .cpu_packed import pack, packed_products
+from .cpu_packed import KC, pack, packed_products
 
 JIT = dict(cache=config.CACHE, nogil=True, fastmath=config.FASTMATH, error_model="numpy")
 # only explicit prange loops run in parallel: Numba would otherwise turn each np.zeros and array assignment
@@ -234,67 +234,83 @@ def state_or_zeros(a, B, width, dtype):
     return np.zeros((B, width), dtype) if a is None else a.copy()
 
 
-@numba.njit(cache=config.CACHE, nogil=True)
-def _gemm(a, b):
-    return np.dot(a, b)
+K_BLOCK = 2 * KC                # rows of P per pass of the threaded GEMM (its P block stays in L2)
 
 
-def gemm(a, b):
-    """a @ b through the same BLAS the kernels call inside their time loops (Numba binds SciPy's OpenBLAS, NumPy
-    has its own): with two OpenBLAS thread pools, each call woke one pool while the other's threads still spun,
-    which cost milliseconds per call on a 2-core machine."""
-    if not (a.flags.c_contiguous or a.flags.f_contiguous):
-        a = np.ascontiguousarray(a)
-    if not (b.flags.c_contiguous or b.flags.f_contiguous):
-        b = np.ascontiguousarray(b)
-    return _gemm(a, b)
+@inline
+def _gemm_block(out, P, v, bias, b0, b1, ka, kb):
+    N = out.shape[1]
+    packed_products(out, P, v, 0, N, b0, b1, ka, kb)
+    if bias.shape[0] > 0 and kb == P.shape[1]:
+        for b in range(b0, b1):
+            for n in range(N):
+                out[b, n] += bias[n]
+
+
+@numba.njit(**JIT)
+def _gemm_serial(out, P, v, bias):
+    _gemm_block(out, P, v, bias, 0, out.shape[0], 0, P.shape[1])
 
 
 @kernel
-def _gemm_rows(out, P, v, bias, rows):
-    M, N = out.shape
-    for c in prange((M + rows - 1) // rows):
-        b0, b1 = c * rows, min(M, c * rows + rows)
-        packed_products(out, P, v, 0, N, b0, b1)
-        if bias.shape[0] > 0:
-            for b in range(b0, b1):
-                for n in range(N):
-                    out[b, n] += bias[n]
+def _gemm_parallel(out, P, v, bias, rows):
+    M = out.shape[0]
+    K = P.shape[1]
+    for ka in range(0, K, K_BLOCK):
+        kb = min(K, ka + K_BLOCK)
+        for c in prange((M + rows - 1) // rows):
+            _gemm_block(out, P, v, bias, c * rows, min(M, c * rows + rows), ka, kb)
 
 
-def gemm_rows(v, P, N, bias=None):
-    """v [M, K] @ m + bias -> [M, N] for P = pack(m), m [K, N] (bias [N] or None), on Numba's threads in tasks of
-    config.CPU_ROW_BLOCK rows (a task's rows stay in L2 while every panel passes over them). Each row is computed
-    on its own: the result does not depend on M, the thread count or the tasks."""
-    out = np.empty((v.shape[0], N), v.dtype)
-    _gemm_rows(out, P, np.ascontiguousarray(v), np.zeros(0, v.dtype) if bias is None else bias,
-               config.CPU_ROW_BLOCK)
+def gemm(v, P, N, bias=None):
+    """v [M, K] @ m + bias -> [M, N] for P = pack(m), m [K, N] (bias [N] or None); v may be a transposed view.
+
+    With less than config.CPU_PARALLEL_MIN_WORK multiply-adds on the calling thread, else on Numba's threads in
+    tasks of config.CPU_ROW_BLOCK rows, k cut into blocks of K_BLOCK (a block of P is shared by the tasks while
+    it is in cache). Every output is packed_products' fixed sum: the result does not depend on M, the thread count
+    or the tasks. The cpu backend's only GEMM: OpenBLAS's threads spin for a while after each call and then take
+    the cores from Numba's (README, Threads)."""
+    M, K = v.shape
+    bias = np.zeros(0, v.dtype) if bias is None else bias
+    if K == 0:
+        out = np.zeros((M, N), v.dtype)
+        return out + bias if bias.shape[0] > 0 else out
+    out = np.empty((M, N), v.dtype)
+    if M * N * K < config.CPU_PARALLEL_MIN_WORK or numba.get_num_threads() == 1:
+        _gemm_serial(out, P, v, bias)
+    else:
+        _gemm_parallel(out, P, v, bias, config.CPU_ROW_BLOCK)
     return out
 
 
+def matmul(a, b, bias=None):
+    """a [M, K] @ b [K, N] (+ bias [N]) -> C-contiguous [M, N]; a and b C- or F-contiguous. Packs the smaller of
+    b and a^T: with fewer than config.CPU_ROW_BLOCK rows, (b^T a^T)^T, so that a T=16, B=1 call packs x, not
+    W_ih. Bitwise the same either way (a product's fused multiply-adds do not depend on which factor is the
+    panel's), so rows stay independent of M."""
+    M, N = a.shape[0], b.shape[1]
+    if M < config.CPU_ROW_BLOCK and M < N:
+        out = np.empty((M, N), a.dtype)
+        out[...] = gemm(b.T, pack(a.T), M).T
+        if bias is not None:
+            out += bias
+        return out
+    return gemm(a, pack(b), N, bias)
+
+
 def input_projection(x, w_ih, bias):
-    """W_ih x_t + bias for all T*B rows at once: [T, B, G*H] (bias None = no bias). From config.CPU_PACKED_MIN_ROWS
-    rows up on packed W_ih^T (gemm_rows: 1.2-1.4x OpenBLAS's rate here), below with OpenBLAS (packing, about 1 ns
-    per weight, would cost more than the product)."""
+    """W_ih x_t + bias for all T*B rows at once: [T, B, G*H] (bias None = no bias)."""
     T, B, I = x.shape
-    GH = w_ih.shape[0]
-    if T * B >= config.CPU_PACKED_MIN_ROWS:
-        out = gemm_rows(x.reshape(T * B, I), pack(np.ascontiguousarray(w_ih).T), GH, bias)
-        return out.reshape(T, B, GH)
-    out = gemm(x.reshape(T * B, I), w_ih.T)
-    if bias is not None:
-        out += bias
-    return out.reshape(T, B, GH)
+    return matmul(np.ascontiguousarray(x).reshape(T * B, I), np.ascontiguousarray(w_ih).T, bias).reshape(T, B, -1)
 
 
 def step_inputs(x, w_ih, bias):
     """(gates, x1, w1, b1) for a kernel: gates [T, B, G*H] holds W_ih x_t + bias (input_projection), except
     for a one-row call (T = B = 1, a decoding loop's step), where the kernel computes it inside the step
     (one_step_inputs) from x1 [B, I], w1 = w_ih and b1 = bias (else all three empty): one pass over the
-    weights with `products`, split over the threads with the recurrent product, instead of OpenBLAS's
-    single-threaded matrix-vector path (30 us for a 1 MB w_ih against 17 us). OpenBLAS rounds that path
-    differently from its GEMM anyway; from two rows up its GEMM rows do not depend on the row count, which
-    keeps batch blocks bitwise equal to the whole call."""
+    weights with `products`, split over the threads with the recurrent product, instead of packing w_ih for one
+    row. From two rows up gemm's rows do not depend on the row count, which keeps batch blocks of two or more
+    rows bitwise equal to the whole call."""
     T, B, I = x.shape
     if T * B == 1 and x.flags.c_contiguous and w_ih.flags.c_contiguous:
         b1 = np.zeros(0, x.dtype) if bias is None else bias
@@ -335,20 +351,17 @@ def one_thread_each(B, rows, width):
 
 
 def weight_grads(da, inputs):
-    """sum over (t, b) of da[t, b] (x) inputs[t, b]: da [T, B, M], inputs [T, B, N] -> [M, N] (one GEMM)."""
+    """sum over (t, b) of da[t, b] (x) inputs[t, b]: da [T, B, M], inputs [T, B, N] -> [M, N], as the GEMM
+    da^T inputs with k = the T*B rows (da^T a view of da)."""
     M, N = da.shape[2], inputs.shape[2]
-    return gemm(da.reshape(-1, M).T, inputs.reshape(-1, N))
+    return matmul(np.ascontiguousarray(da).reshape(-1, M).T, np.ascontiguousarray(inputs).reshape(-1, N))
 
 
 def input_grads(da, x, w_ih):
-    """From da = dL/d(W_ih x_t + b_ih) [T, B, G*H]: (dx [T, B, I], dw_ih [G*H, I], db [G*H]); dx on packed W_ih
-    from config.CPU_PACKED_MIN_ROWS rows up (as input_projection)."""
+    """From da = dL/d(W_ih x_t + b_ih) [T, B, G*H]: (dx [T, B, I], dw_ih [G*H, I], db [G*H])."""
     T, B, GH = da.shape
     I = w_ih.shape[1]
-    if T * B >= config.CPU_PACKED_MIN_ROWS:
-        dx = gemm_rows(da.reshape(T * B, GH), pack(np.ascontiguousarray(w_ih)), I).reshape(x.shape)
-    else:
-        dx = gemm(da.reshape(T * B, GH), w_ih).reshape(x.shape)
+    dx = matmul(np.ascontiguousarray(da).reshape(T * B, GH), np.ascontiguousarray(w_ih)).reshape(x.shape)
     return dx, weight_grads(da, x), da.reshape(T * B, GH).sum(axis=0)
 
 

@@ -1,18 +1,23 @@
-"""The recurrent product on packed weights: out[b, n] = sum_k v[b, k] * m[k, n], written as a GEMM micro-kernel.
+"""The cpu backend's GEMM on packed weights: out[b, n] = sum_k v[b, k] * m[k, n], written as a micro-kernel.
 
-m [K, N] (W_hh^T in a forward step, W_hh in a backward one) is copied once per call into panels
+It computes the recurrent product in every time step and the GEMMs around the loop (cpu_common.gemm: input
+projection, dx, dW). m [K, N] (W_hh^T in a forward step, W_hh in a backward one, the layer inputs for dW) is
+copied once per call into panels
     P [N/PW, K, PW],  P[p, k, j] = m[k, p*PW + j]  (zero past N),  PW = 4 vectors of 64 bytes (64 float32, 32 float64)
 so that one step streams each panel row by row. A block of MR = 4, 2 or 1 batch rows x one panel (1, 2 or 4
 vectors of it, as many as the column range needs) keeps its accumulator vectors in registers for a range of k
 and adds v[b, k] * P[p, k, :] into them with fused multiply-adds: no horizontal reductions (what bounds a
 dot-product kernel at short K) and, written in LLVM IR with explicit 512-bit vectors, the full AVX-512 width
 (LLVM's vectorisers stop at 256 bits on these CPUs).
-k is cut into slices of KC so that a panel's slice stays in L1 while every row block passes over it. On CPUs
+k is cut into slices of KC so that a panel's slice stays in L1 while every row block passes over it. v may have
+any strides (dW reads v = dA^T as a view); out and the panels are C-contiguous. On CPUs
 without AVX-512, LLVM splits each 64-byte vector into narrower ones (AVX2, NEON): same results, less speed.
 
-Each out[b, n] is one chain of fused multiply-adds in k order, whatever the block, the panel offset, the k
-slice or the rows and columns around it: bitwise the same result wherever a caller cuts its ranges, at any
-thread count, in any batch block.
+Each out[b, n] is, for every slice of KC values of k, one chain of fused multiply-adds in k order from zero,
+and the slices' sums are added to out in k order (two levels, as a BLAS GEMM sums its k blocks: a single chain
+over a long k, e.g. the T*B rows of a weight gradient, loses ~sqrt(K) ulps), whatever the block, the panel
+offset or the rows and columns around it: bitwise the same result wherever a caller cuts its ranges (k at
+multiples of KC), at any thread count, in any batch block.
 """
 from __future__ import annotations
 
@@ -34,7 +39,8 @@ _I32 = ir.IntType(32)
 
 
 def _codegen_block(MR):
-    """LLVM IR for out[b:b+MR, n:n+valid] (+)= v[b:b+MR, k0:k1] @ panel[k0:k1, o:o+valid]."""
+    """LLVM IR for out[b:b+MR, n:n+valid] (+)= v[b:b+MR, k0:k1] @ panel[k0:k1, o:o+valid]: each product summed
+    in registers from zero (one chain of FMAs in k order), then stored, or added to out (accumulate)."""
     def codegen(context, builder, sig, args):
         out, v, panel = (context.make_array(t)(context, builder, a) for t, a in zip(sig.args[:3], args[:3]))
         b, n, o, valid, k0, k1, accumulate = args[3:]
@@ -68,6 +74,12 @@ def _codegen_block(MR):
             offset = builder.add(builder.mul(row, stride), builder.mul(col, const(size)))
             return builder.bitcast(cgutils.pointer_add(builder, ary.data, offset), vec_ptr)
 
+        def element(ary, row, col):
+            """Pointer to the scalar ary[row, col] (any strides)."""
+            strides = cgutils.unpack_tuple(builder, ary.strides)
+            offset = builder.add(builder.mul(row, strides[0]), builder.mul(col, strides[1]))
+            return builder.bitcast(cgutils.pointer_add(builder, ary.data, offset), scalar.as_pointer())
+
         lanes_t = ir.VectorType(intp, W)
         lanes = [ir.Constant(lanes_t, list(range(j * W, (j + 1) * W))) for j in range(VECTORS)]
         masks = [builder.icmp_signed("<", lane, splat(valid, lanes_t)) for lane in lanes]
@@ -75,21 +87,22 @@ def _codegen_block(MR):
 
         def block(NV):
             """The block with NV vectors per row (a range narrower than the panel skips the empty ones)."""
-            acc = [[cgutils.alloca_once_value(builder, builder.call(load, [
-                at(out, builder.add(b, const(r)), builder.add(n, const(j * W))), align,
-                builder.and_(masks[j], keep), zero])) for j in range(NV)] for r in range(MR)]
+            acc = [[cgutils.alloca_once_value(builder, zero) for j in range(NV)] for r in range(MR)]
             with cgutils.for_range_slice(builder, k0, k1, const(1), inc=True) as (k, _):
                 w = [builder.call(load, [at(panel, k, builder.add(o, const(j * W))), align, masks[j], zero])
                      for j in range(NV)]
                 for r in range(MR):
-                    x = builder.load(builder.bitcast(at(v, builder.add(b, const(r)), k), scalar.as_pointer()))
+                    x = builder.load(element(v, builder.add(b, const(r)), k))
                     xs = splat(x, vec)
                     for j in range(NV):
                         builder.store(builder.call(fma, [xs, w[j], builder.load(acc[r][j])]), acc[r][j])
             for r in range(MR):
                 for j in range(NV):
-                    builder.call(store, [builder.load(acc[r][j]), at(out, builder.add(b, const(r)),
-                                                                     builder.add(n, const(j * W))), align, masks[j]])
+                    where = at(out, builder.add(b, const(r)), builder.add(n, const(j * W)))
+                    before = builder.call(load, [where, align, builder.and_(masks[j], keep), zero])
+                    total = builder.select(accumulate, builder.fadd(before, builder.load(acc[r][j])),
+                                           builder.load(acc[r][j]))
+                    builder.call(store, [total, where, align, masks[j]])
 
         # 1, 2 or all 4 vectors (3 take 4, one masked off): fewer copies of the loop to compile
         vectors = builder.sdiv(builder.add(valid, const(W - 1)), const(W))
@@ -111,9 +124,11 @@ def _block(MR):
     @intrinsic
     def block(typingctx, out, v, panel, b, n, o, valid, k0, k1, accumulate):
         arrays = (out, v, panel)
-        if any(not isinstance(a, types.Array) or a.ndim != 2 or a.layout != "C" or a.dtype != out.dtype
-               or a.dtype not in (types.float32, types.float64) for a in arrays):
-            raise TypingError("cpu_packed: out, v and panel must be C-contiguous 2-d float arrays of one dtype")
+        if any(not isinstance(a, types.Array) or a.ndim != 2 or a.dtype != out.dtype
+               or a.dtype not in (types.float32, types.float64) for a in arrays) or "A" in (out.layout, panel.layout) \
+                or "F" in (out.layout, panel.layout):
+            raise TypingError("cpu_packed: out, v and panel must be 2-d float arrays of one dtype, out and panel "
+                              "C-contiguous")
         return types.void(*arrays, *[types.intp] * 6, types.boolean), _codegen_block(MR)
     return block
 
@@ -159,19 +174,23 @@ def pack(m):
 
 
 @numba.njit(cache=config.CACHE, nogil=True)
-def packed_products(out, P, v, n0, n1, b0=0, b1=-1):
-    """out[b, n] = sum_k v[b, k] * m[k, n] for n in [n0, n1) and b in [b0, b1) (b1 = -1: every row of v),
-    P = pack(m). Any n0, n1 (a range may start inside a panel)."""
+def packed_products(out, P, v, n0, n1, b0=0, b1=-1, ka=0, kb=-1):
+    """out[b, n] = sum_k v[b, k] * m[k, n] for n in [n0, n1), b in [b0, b1) (b1 = -1: every row of v) and k in
+    [ka, kb) (kb = -1: all of K; ka > 0 adds to out what an earlier call over [0, ka) left there), P = pack(m).
+    Any n0, n1 (a range may start inside a panel); ka a multiple of KC, so that every k slice is the same as in
+    one call over all of K: each slice is summed from zero and then added to out."""
     if b1 < 0:
         b1 = v.shape[0]
-    PW, K = P.shape[2], P.shape[1]
+    if kb < 0:
+        kb = P.shape[1]
+    PW = P.shape[2]
     n = n0
     while n < n1:
         o = n % PW
         valid = min(PW - o, n1 - n)
         panel = P[n // PW]
-        for k0 in range(0, K, KC):
-            k1 = min(K, k0 + KC)
+        for k0 in range(ka, kb, KC):
+            k1 = min(kb, k0 + KC)
             b = b0
             while b + 4 <= b1:
                 _block4(out, v, panel, b, n, o, valid, k0, k1, k0 > 0)
@@ -182,4 +201,3 @@ def packed_products(out, P, v, n0, n1, b0=0, b1=-1):
             if b < b1:
                 _block1(out, v, panel, b, n, o, valid, k0, k1, k0 > 0)
         n += valid
-

@@ -10,9 +10,7 @@ starting at steps t_j. One task per block (j, b) runs the layer's own forward on
 
 Every batch row is its own sequence, so blocks along batch are independent and equal the whole-batch call as
 far as the kernels compute rows independently: bitwise on the cpu backend when every block has at least 2
-steps and 2 sequences (gatecore.cpu_common.panels) and, like the whole call, at least (or, like it, fewer than)
-config.CPU_PACKED_MIN_ROWS = 128 steps x sequences (cpu_common.input_projection); to float tolerance
-otherwise. Along time the tasks form one chain per batch block: chunk j starts from the exact state chunk j - 1
+steps and 2 sequences (gatecore.cpu_common.panels, cpu_common.gemm); to float tolerance otherwise. Along time the tasks form one chain per batch block: chunk j starts from the exact state chunk j - 1
 ended in, and a sequence that ended before t_j (lengths_j[b] = 0) leaves its state untouched, as the one-shot
 call does (PyTorch's packed-sequence semantics). Only the forward direction can be streamed: a bidirectional
 layer needs time in one chunk.
