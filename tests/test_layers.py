@@ -388,3 +388,33 @@ def test_concurrent_directions_give_the_same_result(monkeypatch, backend):
     assert np.array_equal(y, y2) and all(np.array_equal(a, b) for a, b in zip(st, st2))
     assert np.array_equal(g.dx, g2.dx)
     assert all(np.array_equal(g.params[k], g2.params[k]) for k in g.params)
+
+
+def test_concurrent_cpu_directions_keep_their_gemms_on_their_threads(monkeypatch):
+    """Directions that run at once (one Python thread each) must not both launch parallel regions: a layer whose
+    steps are small but whose input projection and weight gradients would go parallel (T*B*4H*I above
+    config.CPU_PARALLEL_MIN_WORK) runs every GEMM serially, forward and backward, and gives the sequential
+    result."""
+    from gatecore import cpu_common, layers
+    if numba.get_num_threads() < 2:
+        pytest.skip("directions run concurrently only with 2 or more Numba threads")
+    T, B, I, H = 64, 2, 600, 16
+    assert T * B * 4 * H * I >= gc.config.CPU_PARALLEL_MIN_WORK and cpu_common.one_thread_each(B, 4 * H, H)
+    x = np.random.default_rng(0).standard_normal((T, B, I)).astype(np.float32)
+    dy = np.random.default_rng(1).standard_normal((T, B, 2 * H)).astype(np.float32)
+    sequential = gc.LSTM(I, H, bidirectional=True, dtype=np.float32, backend="cpu", seed=2)
+    monkeypatch.setattr(layers._Recurrent, "_cpu_one_thread_each", lambda self, B: False)
+    y, _, tape = sequential.forward_train(x)
+    g = sequential.backward(tape, dy)
+    monkeypatch.undo()
+    parallel_launches = []
+    launch = cpu_common._gemm_parallel
+    monkeypatch.setattr(cpu_common, "_gemm_parallel", lambda *a: parallel_launches.append(1) or launch(*a))
+    concurrent = gc.LSTM(I, H, bidirectional=True, dtype=np.float32, backend="cpu", seed=2)
+    y2, _, tape2 = concurrent.forward_train(x)
+    g2 = concurrent.backward(tape2, dy)
+    assert parallel_launches == []
+    assert np.array_equal(y, y2) and np.array_equal(g.dx, g2.dx)
+    assert all(np.array_equal(g.params[k], g2.params[k]) for k in g.params)
+    cpu_common.gemm(x.reshape(T * B, I), cpu_common.pack(np.ones((I, 4 * H), np.float32)), 4 * H)
+    assert parallel_launches == [1], "outside the concurrent directions the same GEMM does go parallel"

@@ -22,6 +22,8 @@ on the same packed kernel (gemm), never OpenBLAS.
 """
 from __future__ import annotations
 
+import contextlib
+import threading
 import types
 
 import numba
@@ -262,6 +264,21 @@ def _gemm_parallel(out, P, v, bias, rows):
             _gemm_block(out, P, v, bias, c * rows, min(M, c * rows + rows), ka, kb)
 
 
+_this_thread = threading.local()
+
+
+@contextlib.contextmanager
+def gemms_on_this_thread():
+    """Inside it, gemm() stays on the calling thread: for two kernel calls running at once in two Python threads
+    (a bidirectional layer's directions, one_thread_each), which must not both launch parallel regions (Numba's
+    workqueue layer aborts the process then; with omp or tbb four threads would share two cores)."""
+    _this_thread.serial = True
+    try:
+        yield
+    finally:
+        _this_thread.serial = False
+
+
 def gemm(v, P, N, bias=None):
     """v [M, K] @ m + bias -> [M, N] for P = pack(m), m [K, N] (bias [N] or None); v may be a transposed view.
 
@@ -276,7 +293,8 @@ def gemm(v, P, N, bias=None):
         out = np.zeros((M, N), v.dtype)
         return out + bias if bias.shape[0] > 0 else out
     out = np.empty((M, N), v.dtype)
-    if M * N * K < config.CPU_PARALLEL_MIN_WORK or numba.get_num_threads() == 1:
+    if M * N * K < config.CPU_PARALLEL_MIN_WORK or numba.get_num_threads() == 1 or getattr(_this_thread, "serial",
+                                                                                           False):
         _gemm_serial(out, P, v, bias)
     else:
         _gemm_parallel(out, P, v, bias, config.CPU_ROW_BLOCK)

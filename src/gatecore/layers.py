@@ -39,6 +39,7 @@ forward one runs in the caller's (the kernels release the GIL).
 """
 from __future__ import annotations
 
+import functools
 import threading
 import warnings
 from concurrent.futures import ThreadPoolExecutor
@@ -54,8 +55,9 @@ from .dropout import Dropout, check_p
 # Backends whose two directions of a layer always run concurrently (their kernels release the GIL). Empty: on
 # the 2-core development machine neither "c" (cffi releases the GIL) nor "numpy" measured faster threaded (LSTM
 # T=40 B=8 H=64: within noise). Add names that measure faster. The "cpu" backend runs its directions concurrently
-# exactly when each direction's kernel stays on one thread (cpu_common.one_thread_each): then the two use two
-# cores and no parallel region is ever launched from two threads at once (which Numba's workqueue layer forbids).
+# exactly when each direction's time loop stays on one thread (cpu_common.one_thread_each) and then keeps its GEMMs
+# on that thread too (cpu_common.gemms_on_this_thread): the two use two cores and no parallel region is ever
+# launched from two threads at once (which Numba's workqueue layer forbids).
 # Measured (bidirectional, T=128, float32, 2 threads, best of 15, in turn vs concurrent): LSTM B=16 H=128 22.6 vs
 # 15.0 ms, GRU B=4 H=128 5.2 vs 3.0 ms, LSTM B=1 H=64 1.56 vs 1.64 ms; LSTM B=1 H=256, whose kernel is threaded
 # itself, 6.8 vs 7.6 ms (so it stays in turn).
@@ -66,6 +68,13 @@ _pool_lock = threading.Lock()
 
 # state_dict name stem -> the kernels' argument name (their gradient is "d" + that name)
 _ROLE = {"weight_ih": "w_ih", "weight_hh": "w_hh", "bias_ih": "b_ih", "bias_hh": "b_hh", "weight_hr": "w_hr"}
+
+
+def _on_this_thread(call):
+    """call() with the cpu backend's GEMMs kept on the calling thread (cpu_common.gemms_on_this_thread)."""
+    from . import cpu_common
+    with cpu_common.gemms_on_this_thread():
+        return call()
 
 
 def _worker() -> ThreadPoolExecutor:
@@ -264,6 +273,8 @@ class _Recurrent:
         """Run one layer's direction calls (batch size B): concurrently where that pays (see CONCURRENT), else in
         turn."""
         if len(calls) == 2 and (self.backend in CONCURRENT or self._cpu_one_thread_each(B)):
+            if self.backend == "cpu":
+                calls = [functools.partial(_on_this_thread, c) for c in calls]
             reverse = _worker().submit(calls[1])
             forward = calls[0]()
             return [forward, reverse.result()]
