@@ -4,6 +4,7 @@ import os
 if not os.path.exists("/dev/nvidiactl") and os.environ.get("GATECORE_REAL_GPU") != "1":
     os.environ.setdefault("NUMBA_ENABLE_CUDASIM", "1")
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 # CI runs on 2 cores: few, small examples; no deadline (the first example pays Numba's compile)
@@ -12,3 +13,13 @@ settings.register_profile("ci", max_examples=15, deadline=None,
 settings.register_profile("dev", max_examples=40, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("GATECORE_HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture(autouse=True)
+def _numba_threads_restored():
+    """A test that changes Numba's thread count (the bench CLI's --threads runs in-process) gives it back, so
+    later tests see every thread (the 1-vs-2-thread and concurrent-direction checks need them)."""
+    import numba
+    threads = numba.get_num_threads()
+    yield
+    numba.set_num_threads(threads)
