@@ -5,7 +5,9 @@ its three code paths, bitwise determinism across runs and across NUMBA_NUM_THREA
 The cpu kernels pick a path from the shape: the step on one thread, or its hidden units split over threads;
 the GEMMs around the loop (input projection, dx, dW) on the calling thread, or split over threads in blocks of
 rows. PATHS sets the config knobs so that tiny test shapes take each of them: "serial" = one thread;
-"threads" = units and blocks of 3 rows over the threads, packed W_hh for single sequences too. Batch sizes
+"threads" = a forward step's batch rows over the threads from 4 rows per thread up (B >= 8 on 2 threads; its
+hidden units below that),
+blocks of 3 rows of the GEMMs over the threads, packed W_hh for single sequences too. Batch sizes
 above 4 exercise both the 4 x 4 and the 4 x 1 register blocks of cpu_common.products (single-step calls) and
 every row count of cpu_packed's blocks.
 """
@@ -24,8 +26,9 @@ from hypothesis import strategies as st
 from gatecore import config
 from tests import support
 
-PATHS = {"serial": {"CPU_PARALLEL_MIN_WORK": 1 << 62, "CPU_PACKED_MIN_STEPS": 32},
-         "threads": {"CPU_PARALLEL_MIN_WORK": 0, "CPU_PACKED_MIN_STEPS": 2, "CPU_ROW_BLOCK": 3}}
+PATHS = {"serial": {"CPU_PARALLEL_MIN_WORK": 1 << 62, "CPU_ROW_SPLIT_MIN_WORK": 1 << 62, "CPU_PACKED_MIN_STEPS": 32},
+         "threads": {"CPU_PARALLEL_MIN_WORK": 0, "CPU_ROW_SPLIT_MIN_WORK": 0, "CPU_PACKED_MIN_STEPS": 2,
+                     "CPU_ROW_BLOCK": 3}}
 PATH_NAMES = list(PATHS)
 
 
@@ -56,7 +59,7 @@ def problems(cell):
     """Hypothesis strategy: (problem, reverse) with tiny random shapes, dtypes, lengths, options."""
     @st.composite
     def draw(data):
-        T, B, I, H = (data(st.integers(1, hi)) for hi in (5, 6, 4, 6))
+        T, B, I, H = (data(st.integers(1, hi)) for hi in (5, 10, 4, 6))     # B >= 8: rows split over 2 threads
         proj = data(st.integers(0, H - 1)) if cell == "lstm" and H > 1 else 0
         problem = support.random_problem(
             cell, T, B, I, H, data(st.sampled_from([np.float32, np.float64])), bias=data(st.booleans()),
@@ -83,10 +86,11 @@ def fingerprint(cell, opts, problem, reverse):
     return {k: np.ascontiguousarray(v).tobytes().hex() for k, v in sorted({**outs, **grads}.items())}
 
 
-def determinism_problem(cell, dtype):
-    """A problem big enough that the threaded path splits its units over two threads."""
+def determinism_problem(cell, dtype, B=6):
+    """A problem big enough that the threaded path splits its units (B = 6) or its batch rows (B = 9) over two
+    threads."""
     proj = 4 if cell == "lstm" else 0
-    return support.random_problem(cell, 4, 6, 5, 9, dtype, lengths="random", proj=proj, seed=5)
+    return support.random_problem(cell, 4, B, 5, 9, dtype, lengths="random", proj=proj, seed=5)
 
 
 def fingerprints_here():
@@ -97,8 +101,9 @@ def fingerprints_here():
             for knob, value in knobs.items():
                 setattr(config, knob, value)
             for dtype in (np.float32, np.float64):
-                problem = determinism_problem(cell, dtype)
-                found[f"{vid}/{path}/{np.dtype(dtype)}"] = fingerprint(cell, opts, problem, True)
+                for B in (6, 9):
+                    problem = determinism_problem(cell, dtype, B)
+                    found[f"{vid}/{path}/{np.dtype(dtype)}/B={B}"] = fingerprint(cell, opts, problem, True)
     return found
 
 

@@ -28,14 +28,14 @@ _step = cc.compile_pointwise(cell.step)
 _step_grad = cc.compile_pointwise(cell.step_grad)
 
 
-def _forward_units(u0, u1, k, gates, cp, cs, y, w_hh, P_hh, rec, h_prev, h_next, c, m_k, lengths, reverse, proj, x1, w1,
-                   b1):
-    """Units u0..u1-1 of step k, every batch row: rec = h_{t-1} W_hh^T for these units' rows, then the cell
+def _forward_units(u0, u1, b0, b1_, k, gates, cp, cs, y, w_hh, P_hh, rec, h_prev, h_next, c, m_k, lengths, reverse, proj,
+                   x1, w1, b1):
+    """Units u0..u1-1 of step k, batch rows b0..b1_-1: rec = h_{t-1} W_hh^T for these units' rows, then the cell
     over the units as one loop without calls or branches (vectorised): gates, state update, tape."""
     H = c.shape[1]
-    cc.one_step_inputs(gates, x1, w1, b1, 4, H, u0, u1)
-    cc.gate_products(rec, w_hh, P_hh, h_prev, 4, H, u0, u1)
-    for b in range(c.shape[0]):
+    cc.one_step_inputs(gates, x1, w1, b1, 4, H, u0, u1, b0, b1_)
+    cc.gate_products(rec, w_hh, P_hh, h_prev, 4, H, u0, u1, b0, b1_)
+    for b in range(b0, b1_):
         n = lengths[b]
         if k >= n:
             for g in range(4):
@@ -63,10 +63,10 @@ def _forward_units(u0, u1, k, gates, cp, cs, y, w_hh, P_hh, rec, h_prev, h_next,
             h_next[b, u0:u1] = m_b
 
 
-def _project_units(p0, p1, k, y, w_hr, P_hr, h_prev, h_next, m_k, hr, lengths, reverse):
-    """h_t = W_hr m_t for outputs p0..p1-1 of step k (padding rows keep h)."""
-    cc.recurrent_products(hr, w_hr, P_hr, m_k, p0, p1)
-    for b in range(h_prev.shape[0]):
+def _project_units(p0, p1, b0, b1, k, y, w_hr, P_hr, h_prev, h_next, m_k, hr, lengths, reverse):
+    """h_t = W_hr m_t for outputs p0..p1-1 and batch rows b0..b1-1 of step k (padding rows keep h)."""
+    cc.recurrent_products(hr, w_hr, P_hr, m_k, p0, p1, b0, b1)
+    for b in range(b0, b1):
         n = lengths[b]
         if k < n:
             y[cc.time_of(k, n, reverse), b, p0:p1] = hr[b, p0:p1]
@@ -118,7 +118,7 @@ _forward_units, _project_units, _cell_grads, _recurrent_grads = map(
 
 
 @cc.kernel
-def _forward_loop(gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, w_hr, P_hr, lengths, reverse, chunks, x1, w1, b1):
+def _forward_loop(gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, w_hr, P_hr, lengths, reverse, split, x1, w1, b1):
     """gates [T, B, 4H] in: x W_ih^T + b (or x1, w1, b1 to form it: cpu_common.step_inputs), out: i, f, g, o;
     cp, cs [T, B, H], hp, y [T, B, R] out (y zeroed); hbuf [2, B, R] with hbuf[0] = h0; c [B, H] = c0 in,
     c_n out. Returns h_n (a view of hbuf)."""
@@ -133,20 +133,20 @@ def _forward_loop(gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, w_hr, P_hr, lengths
         h_prev = hbuf[k % 2]
         h_next = hbuf[1 - k % 2]
         cc.save_prev_state(hp, h_prev, k, lengths, reverse)
-        if chunks > 1:
-            for ch in prange(chunks):
-                u0, u1 = cc.chunk(ch, chunks, H)
-                _forward_units(u0, u1, k, gates, cp, cs, y, w_hh, P_hh, rec, h_prev, h_next, c, m_k, lengths,
+        if abs(split) > 1:
+            for ch in prange(abs(split)):
+                u0, u1, r0, r1 = cc.step_part(ch, split, H, B)
+                _forward_units(u0, u1, r0, r1, k, gates, cp, cs, y, w_hh, P_hh, rec, h_prev, h_next, c, m_k, lengths,
                                reverse, proj, x1, w1, b1)
             if proj:
-                for ch in prange(chunks):
-                    p0, p1 = cc.chunk(ch, chunks, P)
-                    _project_units(p0, p1, k, y, w_hr, P_hr, h_prev, h_next, m_k, hr, lengths, reverse)
+                for ch in prange(abs(split)):
+                    p0, p1, r0, r1 = cc.step_part(ch, split, P, B)
+                    _project_units(p0, p1, r0, r1, k, y, w_hr, P_hr, h_prev, h_next, m_k, hr, lengths, reverse)
         else:
-            _forward_units(0, H, k, gates, cp, cs, y, w_hh, P_hh, rec, h_prev, h_next, c, m_k, lengths, reverse, proj,
-                           x1, w1, b1)
+            _forward_units(0, H, 0, B, k, gates, cp, cs, y, w_hh, P_hh, rec, h_prev, h_next, c, m_k, lengths, reverse,
+                           proj, x1, w1, b1)
             if proj:
-                _project_units(0, P, k, y, w_hr, P_hr, h_prev, h_next, m_k, hr, lengths, reverse)
+                _project_units(0, P, 0, B, k, y, w_hr, P_hr, h_prev, h_next, m_k, hr, lengths, reverse)
     return hbuf[T % 2]
 
 
@@ -202,7 +202,7 @@ def forward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, reverse, w_hr, need_tape
     c = cc.state_or_zeros(c0, B, H, x.dtype)
     w_hr_k = np.zeros((0, H), x.dtype) if w_hr is None else w_hr
     h_n = _forward_loop(gates, cp, cs, hp, y, hbuf, c, w_hh, cc.panels(w_hh, T, B), w_hr_k, cc.panels(w_hr_k, T, B),
-                        lengths, reverse, cc.chunks(B, 4 * H, R), x1, w1, b1)
+                        lengths, reverse, cc.forward_split(B, 4 * H, R), x1, w1, b1)
     saved = None
     if need_tape:
         saved = (x, w_ih, w_hh, w_hr, gates, cp, cs, hp, lengths, reverse, b_ih is not None)

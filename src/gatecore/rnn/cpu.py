@@ -24,11 +24,11 @@ _step_grad = cc.compile_pointwise(cell.step_grad)
 _ACT = {"tanh": cell.TANH, "relu": cell.RELU}
 
 
-def _forward_units(u0, u1, k, a, hp, w_hh, P_hh, rec, h_prev, h_next, lengths, reverse, act, x1, w1, b1):
-    """Units u0..u1-1 of step k, every batch row: h_t = act(a + W_hh h_{t-1}) over a[t, b] in place."""
-    cc.one_step_inputs(a, x1, w1, b1, 1, w_hh.shape[0], u0, u1)
-    cc.recurrent_products(rec, w_hh, P_hh, h_prev, u0, u1)
-    for b in range(h_prev.shape[0]):
+def _forward_units(u0, u1, b0, b1_, k, a, hp, w_hh, P_hh, rec, h_prev, h_next, lengths, reverse, act, x1, w1, b1):
+    """Units u0..u1-1 of step k, batch rows b0..b1_-1: h_t = act(a + W_hh h_{t-1}) over a[t, b] in place."""
+    cc.one_step_inputs(a, x1, w1, b1, 1, w_hh.shape[0], u0, u1, b0, b1_)
+    cc.recurrent_products(rec, w_hh, P_hh, h_prev, u0, u1, b0, b1_)
+    for b in range(b0, b1_):
         n = lengths[b]
         if k < n:
             t = cc.time_of(k, n, reverse)
@@ -73,7 +73,7 @@ _forward_units, _backward_units, _recurrent_grads = map(
 
 
 @cc.kernel
-def _forward_loop(a, hp, hbuf, w_hh, P_hh, lengths, reverse, act, chunks, x1, w1, b1):
+def _forward_loop(a, hp, hbuf, w_hh, P_hh, lengths, reverse, act, split, x1, w1, b1):
     """a [T, B, H]: in x W_ih^T + b (or x1, w1, b1 to form it: cpu_common.step_inputs), out h_t (0 at
     padding); hp [T, B, H] out; hbuf[0] = h0."""
     T, B, H = a.shape
@@ -81,12 +81,13 @@ def _forward_loop(a, hp, hbuf, w_hh, P_hh, lengths, reverse, act, chunks, x1, w1
     for k in range(T):
         h_prev = hbuf[k % 2]
         h_next = hbuf[1 - k % 2]
-        if chunks > 1:
-            for ch in prange(chunks):
-                u0, u1 = cc.chunk(ch, chunks, H)
-                _forward_units(u0, u1, k, a, hp, w_hh, P_hh, rec, h_prev, h_next, lengths, reverse, act, x1, w1, b1)
+        if abs(split) > 1:
+            for ch in prange(abs(split)):
+                u0, u1, r0, r1 = cc.step_part(ch, split, H, B)
+                _forward_units(u0, u1, r0, r1, k, a, hp, w_hh, P_hh, rec, h_prev, h_next, lengths, reverse, act, x1, w1,
+                               b1)
         else:
-            _forward_units(0, H, k, a, hp, w_hh, P_hh, rec, h_prev, h_next, lengths, reverse, act, x1, w1, b1)
+            _forward_units(0, H, 0, B, k, a, hp, w_hh, P_hh, rec, h_prev, h_next, lengths, reverse, act, x1, w1, b1)
     return hbuf[T % 2]
 
 
@@ -121,7 +122,8 @@ def forward(x, w_ih, w_hh, b_ih, b_hh, h0, lengths, reverse, nonlinearity, need_
     hbuf = np.empty((2, B, H), x.dtype)
     hbuf[0] = 0 if h0 is None else h0
     act = _ACT[nonlinearity]
-    h_n = _forward_loop(a, hp, hbuf, w_hh, cc.panels(w_hh, T, B), lengths, reverse, act, cc.chunks(B, H, H), x1, w1, b1)
+    h_n = _forward_loop(a, hp, hbuf, w_hh, cc.panels(w_hh, T, B), lengths, reverse, act, cc.forward_split(B, H, H), x1,
+                        w1, b1)
     saved = None
     if need_tape:
         saved = (x, w_ih, w_hh, a, hp, lengths, reverse, act, b_ih is not None)
