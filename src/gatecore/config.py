@@ -15,9 +15,9 @@ CPU_PARALLEL_MIN_WORK = int(os.environ.get("GATECORE_CPU_PARALLEL_MIN_WORK", 1 <
 # bound by the cache, and two cores bring two caches (B=1 forward, 1 vs 2 threads: LSTM H=512 20.7 vs 11.3 ms,
 # GRU H=512 15.8 vs 7.8 ms, LSTM H=256 3.5 vs 2.9 ms, T=128)
 CPU_PARALLEL_MIN_WEIGHTS = int(os.environ.get("GATECORE_CPU_PARALLEL_MIN_WEIGHTS", 1 << 18))
-# a forward step is cut into blocks of batch rows, one per thread (cpu_common.forward_split), from this many
-# multiply-adds up when every thread gets at least 4 rows: whole rows need no work twice, so it pays from smaller
-# steps than cutting the hidden units does
+# a step (forward; LSTM and RNN backward) is cut into blocks of batch rows, one per thread
+# (cpu_common.step_split), from this many multiply-adds up when every thread gets at least 4 rows: whole rows need
+# no work twice, so it pays from smaller steps than cutting the hidden units does
 CPU_ROW_SPLIT_MIN_WORK = int(os.environ.get("GATECORE_CPU_ROW_SPLIT_MIN_WORK", 1 << 18))
 # A single sequence's recurrent product runs on packed W_hh from this many steps up (cpu_common.panels)
 CPU_PACKED_MIN_STEPS = 32

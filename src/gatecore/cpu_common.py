@@ -11,8 +11,8 @@ keeps the state and leaves y at 0 (API.md §1, PyTorch's packed sequences).
 
 Inside the time loop only the recurrent product and one pointwise pass run, both over a range of hidden units
 [u0, u1) and batch rows [b0, b1) (the whole step on one thread, or split over Numba's threads when a step holds
-enough work: a parallel region costs microseconds; a forward step by batch rows when each thread gets 4 or more,
-else by hidden units, forward_split). With at least 2 steps and 2 sequences the
+enough work: a parallel region costs microseconds; by batch rows when each thread gets 4 or more, else by hidden
+units, step_split; GRU's backward always by units). With at least 2 steps and 2 sequences the
 product runs on W_hh^T packed once per call (gatecore.cpu_packed: an AVX-512 GEMM micro-kernel, one fixed chain
 of multiply-adds per output); a single step or a single sequence uses `products` on W_hh's rows as they are
 (register blocks of 4 rows of w x 4 batch rows, reductions vectorised), where packing would not pay. No BLAS
@@ -190,7 +190,7 @@ def panels(w, T, B):
 
 @inline
 def step_part(c, split, H, B):
-    """(u0, u1, b0, b1): part c of a step cut into |split| parts (forward_split): split > 0 cuts the H units,
+    """(u0, u1, b0, b1): part c of a step cut into |split| parts (step_split): split > 0 cuts the H units,
     split < 0 the B batch rows (chunk's edges, multiples of 4 rows: products' register blocks stay the same)."""
     if split < 0:
         b0, b1 = chunk(c, -split, B)
@@ -375,12 +375,12 @@ def chunks(B, rows, width):
     return numba.get_num_threads()
 
 
-def forward_split(B, rows, width):
-    """How a forward step is cut over Numba's threads (step_part): -threads (batch rows) when every thread gets 4
-    or more rows and the step holds config.CPU_ROW_SPLIT_MIN_WORK multiply-adds (each thread then runs whole rows,
-    products and cell, with no per-row work duplicated: LSTM T=128 B=64 H=64 82 -> 57 us per step, B=16 H=64
-    17.9 -> 15.8, T=32 B=64 H=512 1450 -> 1200 against cutting the units, same process, interleaved), else
-    chunks() (hidden units) or 1."""
+def step_split(B, rows, width):
+    """How a step (forward; LSTM and RNN backward) is cut over Numba's threads (step_part): -threads (batch rows) when
+    every thread gets 4 or more rows and the step holds config.CPU_ROW_SPLIT_MIN_WORK multiply-adds (each thread
+    then runs whole rows, products and cell, with no per-row work duplicated: LSTM T=128 B=64 H=64 82 -> 57 us
+    per step, B=16 H=64 17.9 -> 15.8, T=32 B=64 H=512 1450 -> 1200 against cutting the units, same process,
+    interleaved), else chunks() (hidden units) or 1."""
     threads = numba.get_num_threads()
     if threads > 1 and B >= 4 * threads and B * rows * width >= config.CPU_ROW_SPLIT_MIN_WORK:
         return -threads
@@ -389,9 +389,9 @@ def forward_split(B, rows, width):
 
 def one_thread_each(B, rows, width):
     """Whether two independent kernel calls of this shape (a bidirectional layer's directions) can run at once
-    in two Python threads, each on its own core: their steps stay on one thread (forward_split, chunks) and Numba
+    in two Python threads, each on its own core: their steps stay on one thread (step_split, chunks) and Numba
     has more."""
-    return forward_split(B, rows, width) == 1 and numba.get_num_threads() > 1
+    return step_split(B, rows, width) == 1 and numba.get_num_threads() > 1
 
 
 def weight_grads(da, inputs):

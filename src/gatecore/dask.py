@@ -8,12 +8,12 @@ starting at steps t_j. One task per block (j, b) runs the layer's own forward on
     lengths_j[b]     = clip(lengths[b] - t_j, 0, T_j)                           (steps of chunk j)
     y = block(y[j, b]),  final state = block(s[J - 1, b])
 
-Every batch row is its own sequence, so blocks along batch are independent and equal the whole-batch call as
-far as the kernels compute rows independently: bitwise on the cpu backend when every block has at least 2
-steps and 2 sequences (gatecore.cpu_common.panels, cpu_common.gemm); to float tolerance otherwise. Along time the tasks form one chain per batch block: chunk j starts from the exact state chunk j - 1
-ended in, and a sequence that ended before t_j (lengths_j[b] = 0) leaves its state untouched, as the one-shot
-call does (PyTorch's packed-sequence semantics). Only the forward direction can be streamed: a bidirectional
-layer needs time in one chunk.
+Every batch row is its own sequence, so blocks along batch are independent and equal the whole-batch call as far as
+the kernels compute rows independently: bitwise on the cpu backend when every block has at least 2 steps and 2
+sequences (gatecore.cpu_common.panels, cpu_common.gemm); to float tolerance otherwise. Along time the tasks form one
+chain per batch block: chunk j starts from the exact state chunk j - 1 ended in, and a sequence that ended before
+t_j (lengths_j[b] = 0) leaves its state untouched, as the one-shot call does (PyTorch's packed-sequence semantics).
+Only the forward direction can be streamed: a bidirectional layer needs time in one chunk.
 
 Shapes of the results are the layer's: y [T, B, D*H_out] (or [B, T, D*H_out]), h_n [L*D, B, H_out],
 c_n [L*D, B, H] (LSTM), chunked along batch (and time for y) like x. `state` and `lengths` [B] may be NumPy

@@ -239,7 +239,7 @@ def forward(x, w_ih, w_hh, b_ih, b_hh, h0, lengths, reverse, linear_before_reset
     hbuf = np.empty((2, B, H), x.dtype)
     hbuf[0] = 0 if h0 is None else h0
     h_n = _forward_loop(gates, hn, hp, y, hbuf, w_hh, cc.panels(w_hh, T, B), b_hn, lengths, reverse, lbr,
-                        cc.forward_split(B, 3 * H, H), x1, w1, b1)
+                        cc.step_split(B, 3 * H, H), x1, w1, b1)
     saved = None
     if need_tape:
         saved = (x, w_ih, w_hh, gates, hn, hp, lengths, reverse, lbr, b_ih is not None)

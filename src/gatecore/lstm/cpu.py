@@ -28,8 +28,8 @@ _step = cc.compile_pointwise(cell.step)
 _step_grad = cc.compile_pointwise(cell.step_grad)
 
 
-def _forward_units(u0, u1, b0, b1_, k, gates, cp, cs, y, w_hh, P_hh, rec, h_prev, h_next, c, m_k, lengths, reverse, proj,
-                   x1, w1, b1):
+def _forward_units(u0, u1, b0, b1_, k, gates, cp, cs, y, w_hh, P_hh, rec, h_prev, h_next, c, m_k, lengths, reverse,
+                   proj, x1, w1, b1):
     """Units u0..u1-1 of step k, batch rows b0..b1_-1: rec = h_{t-1} W_hh^T for these units' rows, then the cell
     over the units as one loop without calls or branches (vectorised): gates, state update, tape."""
     H = c.shape[1]
@@ -75,12 +75,13 @@ def _project_units(p0, p1, b0, b1, k, y, w_hr, P_hr, h_prev, h_next, m_k, hr, le
             h_next[b, p0:p1] = h_prev[b, p0:p1]
 
 
-def _cell_grads(u0, u1, k, gates, cp, cs, dhv, P_hr, dc, da, da_k, dm_k, lengths, reverse, proj):
-    """da (the four pre-activations) and dc_{t-1} for units u0..u1-1 of step k; dhv = dL/dh_t [B, R]."""
+def _cell_grads(u0, u1, b0, b1, k, gates, cp, cs, dhv, P_hr, dc, da, da_k, dm_k, lengths, reverse, proj):
+    """da (the four pre-activations) and dc_{t-1} for units u0..u1-1 and batch rows b0..b1-1 of step k;
+    dhv = dL/dh_t [B, R]."""
     H = dc.shape[1]
     if proj:
-        cc.packed_products(dm_k, P_hr, dhv, u0, u1)
-    for b in range(dc.shape[0]):
+        cc.packed_products(dm_k, P_hr, dhv, u0, u1, b0, b1)
+    for b in range(b0, b1):
         n = lengths[b]
         if k >= n:
             for g in range(4):
@@ -103,10 +104,11 @@ def _cell_grads(u0, u1, k, gates, cp, cs, dhv, P_hr, dc, da, da_k, dm_k, lengths
             dc_b[j] = dc_prev
 
 
-def _recurrent_grads(r0, r1, k, P_hh, dhr, da_k, dhv, dh, lengths):
-    """dh_{t-1} = W_hh^T da (P_hh = pack(W_hh)) for outputs r0..r1-1 (padding rows carry dhv unchanged)."""
-    cc.packed_products(dhr, P_hh, da_k, r0, r1)
-    for b in range(dh.shape[0]):
+def _recurrent_grads(r0, r1, b0, b1, k, P_hh, dhr, da_k, dhv, dh, lengths):
+    """dh_{t-1} = W_hh^T da (P_hh = pack(W_hh)) for outputs r0..r1-1 and batch rows b0..b1-1 (padding rows carry
+    dhv unchanged)."""
+    cc.packed_products(dhr, P_hh, da_k, r0, r1, b0, b1)
+    for b in range(b0, b1):
         if k < lengths[b]:
             dh[b, r0:r1] = dhr[b, r0:r1]
         else:
@@ -151,7 +153,7 @@ def _forward_loop(gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, w_hr, P_hr, lengths
 
 
 @cc.kernel
-def _backward_loop(gates, cp, cs, P_hh, P_hr, dy, dh, dc, lengths, reverse, chunks):
+def _backward_loop(gates, cp, cs, P_hh, P_hr, dy, dh, dc, lengths, reverse, split):
     """Returns (da [T, B, 4H], dhs [T, B, R] or empty without projection); dh [B, R] and dc [B, H] enter as
     dL/dh_n, dL/dc_n and leave as dL/dh0, dL/dc0."""
     T, B, G4 = gates.shape
@@ -172,16 +174,21 @@ def _backward_loop(gates, cp, cs, P_hh, P_hr, dy, dh, dc, lengths, reverse, chun
                 dhv[b, r] = dh[b, r] + dy[t, b, r] if k < n else dh[b, r]
             if proj and k < n:
                 dhs[t, b] = dhv[b]
-        if chunks > 1:
-            for ch in prange(chunks):
-                u0, u1 = cc.chunk(ch, chunks, H)
-                _cell_grads(u0, u1, k, gates, cp, cs, dhv, P_hr, dc, da, da_k, dm_k, lengths, reverse, proj)
-            for ch in prange(chunks):
-                r0, r1 = cc.chunk(ch, chunks, R)
-                _recurrent_grads(r0, r1, k, P_hh, dhr, da_k, dhv, dh, lengths)
+        if split < -1:                      # batch rows: a block's dh_{t-1} needs only its own rows' da
+            for ch in prange(-split):
+                _, _, q0, q1 = cc.step_part(ch, split, H, B)
+                _cell_grads(0, H, q0, q1, k, gates, cp, cs, dhv, P_hr, dc, da, da_k, dm_k, lengths, reverse, proj)
+                _recurrent_grads(0, R, q0, q1, k, P_hh, dhr, da_k, dhv, dh, lengths)
+        elif split > 1:
+            for ch in prange(split):
+                u0, u1 = cc.chunk(ch, split, H)
+                _cell_grads(u0, u1, 0, B, k, gates, cp, cs, dhv, P_hr, dc, da, da_k, dm_k, lengths, reverse, proj)
+            for ch in prange(split):
+                r0, r1 = cc.chunk(ch, split, R)
+                _recurrent_grads(r0, r1, 0, B, k, P_hh, dhr, da_k, dhv, dh, lengths)
         else:
-            _cell_grads(0, H, k, gates, cp, cs, dhv, P_hr, dc, da, da_k, dm_k, lengths, reverse, proj)
-            _recurrent_grads(0, R, k, P_hh, dhr, da_k, dhv, dh, lengths)
+            _cell_grads(0, H, 0, B, k, gates, cp, cs, dhv, P_hr, dc, da, da_k, dm_k, lengths, reverse, proj)
+            _recurrent_grads(0, R, 0, B, k, P_hh, dhr, da_k, dhv, dh, lengths)
     return da, dhs
 
 
@@ -202,7 +209,7 @@ def forward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, reverse, w_hr, need_tape
     c = cc.state_or_zeros(c0, B, H, x.dtype)
     w_hr_k = np.zeros((0, H), x.dtype) if w_hr is None else w_hr
     h_n = _forward_loop(gates, cp, cs, hp, y, hbuf, c, w_hh, cc.panels(w_hh, T, B), w_hr_k, cc.panels(w_hr_k, T, B),
-                        lengths, reverse, cc.forward_split(B, 4 * H, R), x1, w1, b1)
+                        lengths, reverse, cc.step_split(B, 4 * H, R), x1, w1, b1)
     saved = None
     if need_tape:
         saved = (x, w_ih, w_hh, w_hr, gates, cp, cs, hp, lengths, reverse, b_ih is not None)
@@ -216,7 +223,7 @@ def backward(saved, dy, dh_n, dc_n):
     dh, dc = dh_n.copy(), dc_n.copy()
     P_hr = cc.pack(np.zeros((0, H), x.dtype) if w_hr is None else np.ascontiguousarray(w_hr))
     da, dhs = _backward_loop(gates, cp, cs, cc.pack(np.ascontiguousarray(w_hh)), P_hr, dy, dh, dc, lengths, reverse,
-                             cc.chunks(B, 4 * H, w_hh.shape[1]))
+                             cc.step_split(B, 4 * H, w_hh.shape[1]))
     dx, dw_ih, db = cc.input_grads(da, x, w_ih)
     grads = {"dx": dx, "dh0": dh, "dc0": dc, "dw_ih": dw_ih, "dw_hh": cc.weight_grads(da, hp)}
     if w_hr is not None:

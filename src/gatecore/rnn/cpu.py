@@ -44,9 +44,9 @@ def _forward_units(u0, u1, b0, b1_, k, a, hp, w_hh, P_hh, rec, h_prev, h_next, l
             h_next[b, u0:u1] = h_prev[b, u0:u1]
 
 
-def _backward_units(u0, u1, k, hs, dy, dh, da, da_k, lengths, reverse, act):
-    """da = act'(a) * (dh + dy) for units u0..u1-1 of step k (0 at padding)."""
-    for b in range(dh.shape[0]):
+def _backward_units(u0, u1, b0, b1, k, hs, dy, dh, da, da_k, lengths, reverse, act):
+    """da = act'(a) * (dh + dy) for units u0..u1-1 and batch rows b0..b1-1 of step k (0 at padding)."""
+    for b in range(b0, b1):
         n = lengths[b]
         if k < n:
             t = cc.time_of(k, n, reverse)
@@ -60,10 +60,10 @@ def _backward_units(u0, u1, k, hs, dy, dh, da, da_k, lengths, reverse, act):
             da_k[b, u0:u1] = 0
 
 
-def _recurrent_grads(u0, u1, k, P_hh, dhr, da_k, dh, lengths):
-    """dh_{t-1} = W_hh^T da for units u0..u1-1 of real rows (padding rows carry dh unchanged)."""
-    cc.packed_products(dhr, P_hh, da_k, u0, u1)
-    for b in range(dh.shape[0]):
+def _recurrent_grads(u0, u1, b0, b1, k, P_hh, dhr, da_k, dh, lengths):
+    """dh_{t-1} = W_hh^T da for units u0..u1-1 of real rows among b0..b1-1 (padding rows carry dh unchanged)."""
+    cc.packed_products(dhr, P_hh, da_k, u0, u1, b0, b1)
+    for b in range(b0, b1):
         if k < lengths[b]:
             dh[b, u0:u1] = dhr[b, u0:u1]
 
@@ -92,23 +92,28 @@ def _forward_loop(a, hp, hbuf, w_hh, P_hh, lengths, reverse, act, split, x1, w1,
 
 
 @cc.kernel
-def _backward_loop(hs, P_hh, dy, dh, lengths, reverse, act, chunks):
+def _backward_loop(hs, P_hh, dy, dh, lengths, reverse, act, split):
     """Returns da [T, B, H]; dh [B, H] enters as dL/dh_n and leaves as dL/dh0."""
     T, B, H = hs.shape
     da = np.zeros_like(hs)
     da_k = np.zeros((B, H), hs.dtype)
     dhr = np.zeros((B, H), hs.dtype)
     for k in range(T - 1, -1, -1):
-        if chunks > 1:
-            for ch in prange(chunks):
-                u0, u1 = cc.chunk(ch, chunks, H)
-                _backward_units(u0, u1, k, hs, dy, dh, da, da_k, lengths, reverse, act)
-            for ch in prange(chunks):
-                u0, u1 = cc.chunk(ch, chunks, H)
-                _recurrent_grads(u0, u1, k, P_hh, dhr, da_k, dh, lengths)
+        if split < -1:                      # batch rows: a block's dh_{t-1} needs only its own rows' da
+            for ch in prange(-split):
+                _, _, q0, q1 = cc.step_part(ch, split, H, B)
+                _backward_units(0, H, q0, q1, k, hs, dy, dh, da, da_k, lengths, reverse, act)
+                _recurrent_grads(0, H, q0, q1, k, P_hh, dhr, da_k, dh, lengths)
+        elif split > 1:
+            for ch in prange(split):
+                u0, u1 = cc.chunk(ch, split, H)
+                _backward_units(u0, u1, 0, B, k, hs, dy, dh, da, da_k, lengths, reverse, act)
+            for ch in prange(split):
+                u0, u1 = cc.chunk(ch, split, H)
+                _recurrent_grads(u0, u1, 0, B, k, P_hh, dhr, da_k, dh, lengths)
         else:
-            _backward_units(0, H, k, hs, dy, dh, da, da_k, lengths, reverse, act)
-            _recurrent_grads(0, H, k, P_hh, dhr, da_k, dh, lengths)
+            _backward_units(0, H, 0, B, k, hs, dy, dh, da, da_k, lengths, reverse, act)
+            _recurrent_grads(0, H, 0, B, k, P_hh, dhr, da_k, dh, lengths)
     return da
 
 
@@ -122,7 +127,7 @@ def forward(x, w_ih, w_hh, b_ih, b_hh, h0, lengths, reverse, nonlinearity, need_
     hbuf = np.empty((2, B, H), x.dtype)
     hbuf[0] = 0 if h0 is None else h0
     act = _ACT[nonlinearity]
-    h_n = _forward_loop(a, hp, hbuf, w_hh, cc.panels(w_hh, T, B), lengths, reverse, act, cc.forward_split(B, H, H), x1,
+    h_n = _forward_loop(a, hp, hbuf, w_hh, cc.panels(w_hh, T, B), lengths, reverse, act, cc.step_split(B, H, H), x1,
                         w1, b1)
     saved = None
     if need_tape:
@@ -136,7 +141,7 @@ def backward(saved, dy, dh_n):
     x, w_ih, w_hh, hs, hp, lengths, reverse, act, has_bias = saved
     B, H = dh_n.shape
     dh = dh_n.copy()
-    da = _backward_loop(hs, cc.pack(np.ascontiguousarray(w_hh)), dy, dh, lengths, reverse, act, cc.chunks(B, H, H))
+    da = _backward_loop(hs, cc.pack(np.ascontiguousarray(w_hh)), dy, dh, lengths, reverse, act, cc.step_split(B, H, H))
     dx, dw_ih, db = cc.input_grads(da, x, w_ih)
     grads = {"dx": dx, "dh0": dh, "dw_ih": dw_ih, "dw_hh": cc.weight_grads(da, hp)}
     return cc.with_bias_grads(grads, has_bias, db, db.copy())
