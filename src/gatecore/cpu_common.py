@@ -285,11 +285,12 @@ def gemms_on_this_thread():
     """Inside it, gemm() stays on the calling thread: for two kernel calls running at once in two Python threads
     (a bidirectional layer's directions, one_thread_each), which must not both launch parallel regions (Numba's
     workqueue layer aborts the process then; with omp or tbb four threads would share two cores)."""
+    outer = getattr(_this_thread, "serial", False)
     _this_thread.serial = True
     try:
         yield
     finally:
-        _this_thread.serial = False
+        _this_thread.serial = outer
 
 
 def gemm(v, P, N, bias=None):
@@ -306,8 +307,8 @@ def gemm(v, P, N, bias=None):
         out = np.zeros((M, N), v.dtype)
         return out + bias if bias.shape[0] > 0 else out
     out = np.empty((M, N), v.dtype)
-    if M * N * K < config.CPU_PARALLEL_MIN_WORK or numba.get_num_threads() == 1 or getattr(_this_thread, "serial",
-                                                                                           False):
+    serial = getattr(_this_thread, "serial", False) or numba.get_num_threads() == 1
+    if serial or M * N * K < config.CPU_PARALLEL_MIN_WORK:
         _gemm_serial(out, P, v, bias)
     else:
         _gemm_parallel(out, P, v, bias, config.CPU_ROW_BLOCK)
@@ -336,32 +337,32 @@ def input_projection(x, w_ih, bias):
 
 
 def step_inputs(x, w_ih, bias):
-    """(gates, x1, w1, b1) for a kernel: gates [T, B, G*H] holds W_ih x_t + bias (input_projection), except
+    """(gates, x1, w1, bias1) for a kernel: gates [T, B, G*H] holds W_ih x_t + bias (input_projection), except
     for a one-row call (T = B = 1, a decoding loop's step), where the kernel computes it inside the step
-    (one_step_inputs) from x1 [B, I], w1 = w_ih and b1 = bias (else all three empty): one pass over the
+    (one_step_inputs) from x1 [B, I], w1 = w_ih and bias1 = bias (else all three empty): one pass over the
     weights with `products`, split over the threads with the recurrent product, instead of packing w_ih for one
     row. From two rows up gemm's rows do not depend on the row count, which keeps batch blocks of two or more
     rows bitwise equal to the whole call."""
     T, B, I = x.shape
     if T * B == 1 and x.flags.c_contiguous and w_ih.flags.c_contiguous:
-        b1 = np.zeros(0, x.dtype) if bias is None else bias
-        return np.empty((1, B, w_ih.shape[0]), x.dtype), x.reshape(B, I), w_ih, b1
+        bias1 = np.zeros(0, x.dtype) if bias is None else bias
+        return np.empty((1, B, w_ih.shape[0]), x.dtype), x.reshape(B, I), w_ih, bias1
     empty = np.zeros((0, 0), x.dtype)
     return input_projection(x, w_ih, bias), empty, empty, np.zeros(0, x.dtype)
 
 
 @inline
-def one_step_inputs(gates, x1, w1, b1, G, H, u0, u1, b0, b1_):
-    """gates[0] = x1 W1^T + b1 for units [u0, u1) of each of the G gate blocks and rows [b0, b1_) when step_inputs
-    left it to the kernel (w1 not empty)."""
+def one_step_inputs(gates, x1, w1, bias1, G, H, u0, u1, b0, b1):
+    """gates[0] = x1 W1^T + bias1 for units [u0, u1) of each of the G gate blocks and rows [b0, b1) when
+    step_inputs left it to the kernel (w1 not empty)."""
     if w1.shape[0] == 0:
         return
     g0 = gates[0]
     for g in range(G):
-        products(g0, w1, x1, g * H + u0, g * H + u1, b0, b1_)
-        if b1.shape[0] > 0:
-            for b in range(b0, b1_):
-                a, c = g0[b, g * H + u0:g * H + u1], b1[g * H + u0:g * H + u1]
+        products(g0, w1, x1, g * H + u0, g * H + u1, b0, b1)
+        if bias1.shape[0] > 0:
+            for b in range(b0, b1):
+                a, c = g0[b, g * H + u0:g * H + u1], bias1[g * H + u0:g * H + u1]
                 for j in range(u1 - u0):
                     a[j] += c[j]
 

@@ -125,8 +125,8 @@ def _block(MR):
     def block(typingctx, out, v, panel, b, n, o, valid, k0, k1, accumulate):
         arrays = (out, v, panel)
         if any(not isinstance(a, types.Array) or a.ndim != 2 or a.dtype != out.dtype
-               or a.dtype not in (types.float32, types.float64) for a in arrays) or "A" in (out.layout, panel.layout) \
-                or "F" in (out.layout, panel.layout):
+               or a.dtype not in (types.float32, types.float64) for a in arrays) or "C" != out.layout \
+                or "C" != panel.layout:
             raise TypingError("cpu_packed: out, v and panel must be 2-d float arrays of one dtype, out and panel "
                               "C-contiguous")
         return types.void(*arrays, *[types.intp] * 6, types.boolean), _codegen_block(MR)
@@ -143,26 +143,25 @@ def _pack_into(P, m, PW):
     for p in range(P.shape[0]):
         n0, n1 = p * PW, min(N, p * PW + PW)
         panel = P[p]
-        for k0 in range(0, K, 16):
-            for k in range(k0, min(K, k0 + 16)):
-                dst = panel[k]
-                if rows_contiguous:
-                    src = m[k]
-                    for j in range(n1 - n0):
-                        dst[j] = src[n0 + j]
-                else:
-                    for j in range(n1 - n0):
-                        dst[j] = m[k, n0 + j]
-                for j in range(n1 - n0, PW):
-                    dst[j] = 0
+        for k in range(K):
+            dst = panel[k]
+            if rows_contiguous:
+                src = m[k]
+                for j in range(n1 - n0):
+                    dst[j] = src[n0 + j]
+            else:
+                for j in range(n1 - n0):
+                    dst[j] = m[k, n0 + j]
+            for j in range(n1 - n0, PW):
+                dst[j] = 0
 
 
 @numba.njit(cache=config.CACHE, nogil=True)
 def pack(m):
-    """The panels P [ceil(N / PW), K, PW] of m [K, N], C- or F-contiguous (W or W.T), copied in tiles of 16 rows
-    of m: for m = W.T a tile reads one cache line of each of the panel's rows of W, so what is read stays in L1.
-    PW is a constant of each branch (with PW computed from the itemsize the copy loops do not vectorise: 3x
-    slower)."""
+    """The panels P [ceil(N / PW), K, PW] of m [K, N], C- or F-contiguous (W or W.T), copied one panel row at a
+    time: for m = W.T, consecutive rows k read the next element of the same PW rows of W, so the cache lines read
+    stay in L1 for 16 (float32) or 8 (float64) rows. PW is a constant of each branch (with PW computed from the
+    itemsize the copy loops do not vectorise: 3x slower)."""
     K, N = m.shape
     if m.itemsize == 4:
         P = np.empty(((N + 63) // 64, K, 64), m.dtype)

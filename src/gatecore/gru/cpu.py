@@ -32,13 +32,13 @@ _step_n_grad = cc.compile_pointwise(cell.step_n_grad)
 _step_r_grad = cc.compile_pointwise(cell.step_r_grad)
 
 
-def _forward_units(u0, u1, b0, b1_, k, gates, hn, y, w_hh, P_hh, b_hn, rec, h_prev, h_next, rh, lengths, reverse, lbr,
-                   x1, w1, b1):
-    """Units u0..u1-1 of step k, batch rows b0..b1_-1. lbr: the whole cell; else the first pass (r, z, r*h)."""
+def _forward_units(u0, u1, b0, b1, k, gates, hn, y, w_hh, P_hh, b_hn, rec, h_prev, h_next, rh, lengths, reverse, lbr,
+                   x1, w1, bias1):
+    """Units u0..u1-1 of step k, batch rows b0..b1-1. lbr: the whole cell; else the first pass (r, z, r*h)."""
     H = h_prev.shape[1]
-    cc.one_step_inputs(gates, x1, w1, b1, 3, H, u0, u1, b0, b1_)
-    cc.gate_products(rec, w_hh, P_hh, h_prev, 3 if lbr else 2, H, u0, u1, b0, b1_)
-    for b in range(b0, b1_):
+    cc.one_step_inputs(gates, x1, w1, bias1, 3, H, u0, u1, b0, b1)
+    cc.gate_products(rec, w_hh, P_hh, h_prev, 3 if lbr else 2, H, u0, u1, b0, b1)
+    for b in range(b0, b1):
         n_b = lengths[b]
         if k >= n_b:
             for g in range(3):
@@ -155,8 +155,8 @@ _forward_units, _new_gate_units, _cell_grads, _reset_grads, _recurrent_grads = m
 
 
 @cc.kernel
-def _forward_loop(gates, hn, hp, y, hbuf, w_hh, P_hh, b_hn, lengths, reverse, lbr, split, x1, w1, b1):
-    """gates [T, B, 3H] in: x-parts (or x1, w1, b1 to form them: cpu_common.step_inputs), out: r, z, n;
+def _forward_loop(gates, hn, hp, y, hbuf, w_hh, P_hh, b_hn, lengths, reverse, lbr, split, x1, w1, bias1):
+    """gates [T, B, 3H] in: x-parts (or x1, w1, bias1 to form them: cpu_common.step_inputs), out: r, z, n;
     hn, hp, y [T, B, H] out (y zeroed); hbuf [2, B, H] with hbuf[0] = h0; b_hn [H] (linear_before_reset=True;
     zeros otherwise). Returns h_n (a view of hbuf)."""
     T, B, G3 = gates.shape
@@ -169,16 +169,16 @@ def _forward_loop(gates, hn, hp, y, hbuf, w_hh, P_hh, b_hn, lengths, reverse, lb
         cc.save_prev_state(hp, h_prev, k, lengths, reverse)
         if abs(split) > 1:
             for ch in prange(abs(split)):
-                u0, u1, r0, r1 = cc.step_part(ch, split, H, B)
-                _forward_units(u0, u1, r0, r1, k, gates, hn, y, w_hh, P_hh, b_hn, rec, h_prev, h_next, rh, lengths,
-                               reverse, lbr, x1, w1, b1)
+                u0, u1, b0, b1 = cc.step_part(ch, split, H, B)
+                _forward_units(u0, u1, b0, b1, k, gates, hn, y, w_hh, P_hh, b_hn, rec, h_prev, h_next, rh, lengths,
+                               reverse, lbr, x1, w1, bias1)
             if not lbr:
                 for ch in prange(abs(split)):
-                    u0, u1, r0, r1 = cc.step_part(ch, split, H, B)
-                    _new_gate_units(u0, u1, r0, r1, k, gates, y, w_hh, P_hh, rec, h_prev, h_next, rh, lengths, reverse)
+                    u0, u1, b0, b1 = cc.step_part(ch, split, H, B)
+                    _new_gate_units(u0, u1, b0, b1, k, gates, y, w_hh, P_hh, rec, h_prev, h_next, rh, lengths, reverse)
         else:
             _forward_units(0, H, 0, B, k, gates, hn, y, w_hh, P_hh, b_hn, rec, h_prev, h_next, rh, lengths, reverse,
-                           lbr, x1, w1, b1)
+                           lbr, x1, w1, bias1)
             if not lbr:
                 _new_gate_units(0, H, 0, B, k, gates, y, w_hh, P_hh, rec, h_prev, h_next, rh, lengths, reverse)
     return hbuf[T % 2]
@@ -231,7 +231,7 @@ def forward(x, w_ih, w_hh, b_ih, b_hh, h0, lengths, reverse, linear_before_reset
         if lbr:
             bias[2 * H:] = b_ih[2 * H:]
             b_hn = b_hh[2 * H:]
-    gates, x1, w1, b1 = cc.step_inputs(x, w_ih, bias)
+    gates, x1, w1, bias1 = cc.step_inputs(x, w_ih, bias)
     steps = T if need_tape else 1                   # no tape: one scratch row (cpu_common.tape_row)
     hn = np.empty((steps, B, H), x.dtype)
     hp = np.empty((steps, B, H), x.dtype)
@@ -239,7 +239,7 @@ def forward(x, w_ih, w_hh, b_ih, b_hh, h0, lengths, reverse, linear_before_reset
     hbuf = np.empty((2, B, H), x.dtype)
     hbuf[0] = 0 if h0 is None else h0
     h_n = _forward_loop(gates, hn, hp, y, hbuf, w_hh, cc.panels(w_hh, T, B), b_hn, lengths, reverse, lbr,
-                        cc.step_split(B, 3 * H, H), x1, w1, b1)
+                        cc.step_split(B, 3 * H, H), x1, w1, bias1)
     saved = None
     if need_tape:
         saved = (x, w_ih, w_hh, gates, hn, hp, lengths, reverse, lbr, b_ih is not None)

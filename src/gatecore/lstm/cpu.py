@@ -28,14 +28,14 @@ _step = cc.compile_pointwise(cell.step)
 _step_grad = cc.compile_pointwise(cell.step_grad)
 
 
-def _forward_units(u0, u1, b0, b1_, k, gates, cp, cs, y, w_hh, P_hh, rec, h_prev, h_next, c, m_k, lengths, reverse,
-                   proj, x1, w1, b1):
-    """Units u0..u1-1 of step k, batch rows b0..b1_-1: rec = h_{t-1} W_hh^T for these units' rows, then the cell
+def _forward_units(u0, u1, b0, b1, k, gates, cp, cs, y, w_hh, P_hh, rec, h_prev, h_next, c, m_k, lengths, reverse,
+                   proj, x1, w1, bias1):
+    """Units u0..u1-1 of step k, batch rows b0..b1-1: rec = h_{t-1} W_hh^T for these units' rows, then the cell
     over the units as one loop without calls or branches (vectorised): gates, state update, tape."""
     H = c.shape[1]
-    cc.one_step_inputs(gates, x1, w1, b1, 4, H, u0, u1, b0, b1_)
-    cc.gate_products(rec, w_hh, P_hh, h_prev, 4, H, u0, u1, b0, b1_)
-    for b in range(b0, b1_):
+    cc.one_step_inputs(gates, x1, w1, bias1, 4, H, u0, u1, b0, b1)
+    cc.gate_products(rec, w_hh, P_hh, h_prev, 4, H, u0, u1, b0, b1)
+    for b in range(b0, b1):
         n = lengths[b]
         if k >= n:
             for g in range(4):
@@ -120,8 +120,8 @@ _forward_units, _project_units, _cell_grads, _recurrent_grads = map(
 
 
 @cc.kernel
-def _forward_loop(gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, w_hr, P_hr, lengths, reverse, split, x1, w1, b1):
-    """gates [T, B, 4H] in: x W_ih^T + b (or x1, w1, b1 to form it: cpu_common.step_inputs), out: i, f, g, o;
+def _forward_loop(gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, w_hr, P_hr, lengths, reverse, split, x1, w1, bias1):
+    """gates [T, B, 4H] in: x W_ih^T + b (or x1, w1, bias1 to form it: cpu_common.step_inputs), out: i, f, g, o;
     cp, cs [T, B, H], hp, y [T, B, R] out (y zeroed); hbuf [2, B, R] with hbuf[0] = h0; c [B, H] = c0 in,
     c_n out. Returns h_n (a view of hbuf)."""
     T, B, _ = gates.shape
@@ -137,16 +137,16 @@ def _forward_loop(gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, w_hr, P_hr, lengths
         cc.save_prev_state(hp, h_prev, k, lengths, reverse)
         if abs(split) > 1:
             for ch in prange(abs(split)):
-                u0, u1, r0, r1 = cc.step_part(ch, split, H, B)
-                _forward_units(u0, u1, r0, r1, k, gates, cp, cs, y, w_hh, P_hh, rec, h_prev, h_next, c, m_k, lengths,
-                               reverse, proj, x1, w1, b1)
+                u0, u1, b0, b1 = cc.step_part(ch, split, H, B)
+                _forward_units(u0, u1, b0, b1, k, gates, cp, cs, y, w_hh, P_hh, rec, h_prev, h_next, c, m_k, lengths,
+                               reverse, proj, x1, w1, bias1)
             if proj:
                 for ch in prange(abs(split)):
-                    p0, p1, r0, r1 = cc.step_part(ch, split, P, B)
-                    _project_units(p0, p1, r0, r1, k, y, w_hr, P_hr, h_prev, h_next, m_k, hr, lengths, reverse)
+                    p0, p1, b0, b1 = cc.step_part(ch, split, P, B)
+                    _project_units(p0, p1, b0, b1, k, y, w_hr, P_hr, h_prev, h_next, m_k, hr, lengths, reverse)
         else:
             _forward_units(0, H, 0, B, k, gates, cp, cs, y, w_hh, P_hh, rec, h_prev, h_next, c, m_k, lengths, reverse,
-                           proj, x1, w1, b1)
+                           proj, x1, w1, bias1)
             if proj:
                 _project_units(0, P, 0, B, k, y, w_hr, P_hr, h_prev, h_next, m_k, hr, lengths, reverse)
     return hbuf[T % 2]
@@ -176,9 +176,9 @@ def _backward_loop(gates, cp, cs, P_hh, P_hr, dy, dh, dc, lengths, reverse, spli
                 dhs[t, b] = dhv[b]
         if split < -1:                      # batch rows: a block's dh_{t-1} needs only its own rows' da
             for ch in prange(-split):
-                _, _, q0, q1 = cc.step_part(ch, split, H, B)
-                _cell_grads(0, H, q0, q1, k, gates, cp, cs, dhv, P_hr, dc, da, da_k, dm_k, lengths, reverse, proj)
-                _recurrent_grads(0, R, q0, q1, k, P_hh, dhr, da_k, dhv, dh, lengths)
+                b0, b1 = cc.chunk(ch, -split, B)
+                _cell_grads(0, H, b0, b1, k, gates, cp, cs, dhv, P_hr, dc, da, da_k, dm_k, lengths, reverse, proj)
+                _recurrent_grads(0, R, b0, b1, k, P_hh, dhr, da_k, dhv, dh, lengths)
         elif split > 1:
             for ch in prange(split):
                 u0, u1 = cc.chunk(ch, split, H)
@@ -198,7 +198,7 @@ def forward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, reverse, w_hr, need_tape
     H = w_ih.shape[0] // 4
     R = w_hh.shape[1]
     lengths = cc.full_lengths(lengths, T, B)
-    gates, x1, w1, b1 = cc.step_inputs(x, w_ih, None if b_ih is None else b_ih + b_hh)
+    gates, x1, w1, bias1 = cc.step_inputs(x, w_ih, None if b_ih is None else b_ih + b_hh)
     steps = T if need_tape else 1                   # no tape: one scratch row (cpu_common.tape_row)
     cp = np.empty((steps, B, H), x.dtype)
     cs = np.empty((steps, B, H), x.dtype)
@@ -209,7 +209,7 @@ def forward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, reverse, w_hr, need_tape
     c = cc.state_or_zeros(c0, B, H, x.dtype)
     w_hr_k = np.zeros((0, H), x.dtype) if w_hr is None else w_hr
     h_n = _forward_loop(gates, cp, cs, hp, y, hbuf, c, w_hh, cc.panels(w_hh, T, B), w_hr_k, cc.panels(w_hr_k, T, B),
-                        lengths, reverse, cc.step_split(B, 4 * H, R), x1, w1, b1)
+                        lengths, reverse, cc.step_split(B, 4 * H, R), x1, w1, bias1)
     saved = None
     if need_tape:
         saved = (x, w_ih, w_hh, w_hr, gates, cp, cs, hp, lengths, reverse, b_ih is not None)

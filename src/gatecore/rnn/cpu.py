@@ -24,11 +24,11 @@ _step_grad = cc.compile_pointwise(cell.step_grad)
 _ACT = {"tanh": cell.TANH, "relu": cell.RELU}
 
 
-def _forward_units(u0, u1, b0, b1_, k, a, hp, w_hh, P_hh, rec, h_prev, h_next, lengths, reverse, act, x1, w1, b1):
-    """Units u0..u1-1 of step k, batch rows b0..b1_-1: h_t = act(a + W_hh h_{t-1}) over a[t, b] in place."""
-    cc.one_step_inputs(a, x1, w1, b1, 1, w_hh.shape[0], u0, u1, b0, b1_)
-    cc.recurrent_products(rec, w_hh, P_hh, h_prev, u0, u1, b0, b1_)
-    for b in range(b0, b1_):
+def _forward_units(u0, u1, b0, b1, k, a, hp, w_hh, P_hh, rec, h_prev, h_next, lengths, reverse, act, x1, w1, bias1):
+    """Units u0..u1-1 of step k, batch rows b0..b1-1: h_t = act(a + W_hh h_{t-1}) over a[t, b] in place."""
+    cc.one_step_inputs(a, x1, w1, bias1, 1, w_hh.shape[0], u0, u1, b0, b1)
+    cc.recurrent_products(rec, w_hh, P_hh, h_prev, u0, u1, b0, b1)
+    for b in range(b0, b1):
         n = lengths[b]
         if k < n:
             t = cc.time_of(k, n, reverse)
@@ -73,8 +73,8 @@ _forward_units, _backward_units, _recurrent_grads = map(
 
 
 @cc.kernel
-def _forward_loop(a, hp, hbuf, w_hh, P_hh, lengths, reverse, act, split, x1, w1, b1):
-    """a [T, B, H]: in x W_ih^T + b (or x1, w1, b1 to form it: cpu_common.step_inputs), out h_t (0 at
+def _forward_loop(a, hp, hbuf, w_hh, P_hh, lengths, reverse, act, split, x1, w1, bias1):
+    """a [T, B, H]: in x W_ih^T + b (or x1, w1, bias1 to form it: cpu_common.step_inputs), out h_t (0 at
     padding); hp [T, B, H] out; hbuf[0] = h0."""
     T, B, H = a.shape
     rec = np.zeros((B, H), a.dtype)
@@ -83,11 +83,11 @@ def _forward_loop(a, hp, hbuf, w_hh, P_hh, lengths, reverse, act, split, x1, w1,
         h_next = hbuf[1 - k % 2]
         if abs(split) > 1:
             for ch in prange(abs(split)):
-                u0, u1, r0, r1 = cc.step_part(ch, split, H, B)
-                _forward_units(u0, u1, r0, r1, k, a, hp, w_hh, P_hh, rec, h_prev, h_next, lengths, reverse, act, x1, w1,
-                               b1)
+                u0, u1, b0, b1 = cc.step_part(ch, split, H, B)
+                _forward_units(u0, u1, b0, b1, k, a, hp, w_hh, P_hh, rec, h_prev, h_next, lengths, reverse, act, x1, w1,
+                               bias1)
         else:
-            _forward_units(0, H, 0, B, k, a, hp, w_hh, P_hh, rec, h_prev, h_next, lengths, reverse, act, x1, w1, b1)
+            _forward_units(0, H, 0, B, k, a, hp, w_hh, P_hh, rec, h_prev, h_next, lengths, reverse, act, x1, w1, bias1)
     return hbuf[T % 2]
 
 
@@ -101,9 +101,9 @@ def _backward_loop(hs, P_hh, dy, dh, lengths, reverse, act, split):
     for k in range(T - 1, -1, -1):
         if split < -1:                      # batch rows: a block's dh_{t-1} needs only its own rows' da
             for ch in prange(-split):
-                _, _, q0, q1 = cc.step_part(ch, split, H, B)
-                _backward_units(0, H, q0, q1, k, hs, dy, dh, da, da_k, lengths, reverse, act)
-                _recurrent_grads(0, H, q0, q1, k, P_hh, dhr, da_k, dh, lengths)
+                b0, b1 = cc.chunk(ch, -split, B)
+                _backward_units(0, H, b0, b1, k, hs, dy, dh, da, da_k, lengths, reverse, act)
+                _recurrent_grads(0, H, b0, b1, k, P_hh, dhr, da_k, dh, lengths)
         elif split > 1:
             for ch in prange(split):
                 u0, u1 = cc.chunk(ch, split, H)
@@ -122,13 +122,13 @@ def forward(x, w_ih, w_hh, b_ih, b_hh, h0, lengths, reverse, nonlinearity, need_
     T, B, _ = x.shape
     H = w_hh.shape[0]
     lengths = cc.full_lengths(lengths, T, B)
-    a, x1, w1, b1 = cc.step_inputs(x, w_ih, None if b_ih is None else b_ih + b_hh)
+    a, x1, w1, bias1 = cc.step_inputs(x, w_ih, None if b_ih is None else b_ih + b_hh)
     hp = np.empty((T if need_tape else 1, B, H), x.dtype)   # no tape: one scratch row (cpu_common.tape_row)
     hbuf = np.empty((2, B, H), x.dtype)
     hbuf[0] = 0 if h0 is None else h0
     act = _ACT[nonlinearity]
     h_n = _forward_loop(a, hp, hbuf, w_hh, cc.panels(w_hh, T, B), lengths, reverse, act, cc.step_split(B, H, H), x1,
-                        w1, b1)
+                        w1, bias1)
     saved = None
     if need_tape:
         saved = (x, w_ih, w_hh, a, hp, lengths, reverse, act, b_ih is not None)
