@@ -4,7 +4,7 @@ It computes the recurrent product in every time step and the GEMMs around the lo
 projection, dx, dW). m [K, N] (W_hh^T in a forward step, W_hh in a backward one, the layer inputs for dW) is
 copied once per call into panels
     P [N/PW, K, PW],  P[p, k, j] = m[k, p*PW + j]  (zero past N),  PW = 4 vectors of 64 bytes (64 float32, 32 float64)
-so that one step streams each panel row by row. A block of MR = 4, 2 or 1 batch rows x one panel (1, 2 or 4
+so that one step streams each panel row by row. A block of MR = 6, 4, 2 or 1 batch rows x one panel (1, 2 or 4
 vectors of it, as many as the column range needs) keeps its accumulator vectors in registers for a range of k
 and adds v[b, k] * P[p, k, :] into them with fused multiply-adds: no horizontal reductions (what bounds a
 dot-product kernel at short K) and, written in LLVM IR with explicit 512-bit vectors, the full AVX-512 width
@@ -32,7 +32,9 @@ from numba.extending import intrinsic
 from . import config
 
 VECTOR_BYTES = 64
-VECTORS = 4                     # per panel row: 4 x MR accumulators, at most 16 of the 32 vector registers
+VECTORS = 4                     # per panel row: 4 x MR accumulators, at most 24 of the 32 vector registers
+# (6 x 4 against 4 x 4 blocks, one thread, float32: 64 rows x 1024 x 256 99-106 -> 130-135 GFLOP/s, 16 rows
+# 100-121 -> 112-128; float64 61 -> 65; same results: each output's chain of FMAs does not depend on its block)
 PANEL_BYTES = VECTORS * VECTOR_BYTES
 KC = 128                        # k per slice: a float32 panel slice is 32 kB (L1 here: 48 kB)
 _I32 = ir.IntType(32)
@@ -133,7 +135,7 @@ def _block(MR):
     return block
 
 
-_block1, _block2, _block4 = (_block(MR) for MR in (1, 2, 4))
+_block1, _block2, _block4, _block6 = (_block(MR) for MR in (1, 2, 4, 6))
 
 
 @numba.njit(cache=config.CACHE, nogil=True, inline="always")
@@ -191,7 +193,10 @@ def packed_products(out, P, v, n0, n1, b0=0, b1=-1, ka=0, kb=-1):
         for k0 in range(ka, kb, KC):
             k1 = min(kb, k0 + KC)
             b = b0
-            while b + 4 <= b1:
+            while b + 6 <= b1:
+                _block6(out, v, panel, b, n, o, valid, k0, k1, k0 > 0)
+                b += 6
+            if b + 4 <= b1:
                 _block4(out, v, panel, b, n, o, valid, k0, k1, k0 > 0)
                 b += 4
             if b + 2 <= b1:
