@@ -73,7 +73,7 @@ def compile_pointwise(fn):
 
 @inline
 def dot(a, b):
-    """sum_j a[j] * b[j]; vectorised by the kernels' reassociation (config.FASTMATH) in one fixed order."""
+    """sum_j a[j] * b[j]; vectorised by products' reassociation (config.DOT_FASTMATH) in one fixed order."""
     s = a.dtype.type(0)
     for j in range(a.shape[0]):
         s += a[j] * b[j]
@@ -125,7 +125,7 @@ def _put4(row, n, s):
     row[n], row[n + 1], row[n + 2], row[n + 3] = s
 
 
-@numba.njit(**JIT)
+@numba.njit(**dict(JIT, fastmath=config.DOT_FASTMATH))
 def products(out, w, v, n0, n1, b0=0, b1=-1):
     """out[b, n] = w[n] . v[b] for n in [n0, n1) and b in [b0, b1) (b1 = -1: every row of v).
 
@@ -263,8 +263,10 @@ def _gemm_block(out, P, v, bias, b0, b1, ka, kb):
 
 
 @numba.njit(**JIT)
-def _gemm_serial(out, P, v, bias):
-    _gemm_block(out, P, v, bias, 0, out.shape[0], 0, P.shape[1])
+def _gemm_serial(out, P, v, bias, rows):
+    M = out.shape[0]
+    for b0 in range(0, M, rows):
+        _gemm_block(out, P, v, bias, b0, min(M, b0 + rows), 0, P.shape[1])
 
 
 @kernel
@@ -296,9 +298,9 @@ def gemms_on_this_thread():
 def gemm(v, P, N, bias=None):
     """v [M, K] @ m + bias -> [M, N] for P = pack(m), m [K, N] (bias [N] or None); v may be a transposed view.
 
-    With less than config.CPU_PARALLEL_MIN_WORK multiply-adds on the calling thread, else on Numba's threads in
-    tasks of config.CPU_ROW_BLOCK rows, k cut into blocks of K_BLOCK (a block of P is shared by the tasks while
-    it is in cache). Every output is packed_products' fixed sum: the result does not depend on M, the thread count
+    In blocks of config.CPU_ROW_BLOCK rows (a block's rows of v stay in cache while P passes): with less than
+    config.CPU_PARALLEL_MIN_WORK multiply-adds on the calling thread, else as tasks on Numba's threads, k cut
+    into blocks of K_BLOCK (a block of P is shared by the tasks while it is in cache). Every output is packed_products' fixed sum: the result does not depend on M, the thread count
     or the tasks. The cpu backend's only GEMM: OpenBLAS's threads spin for a while after each call and then take
     the cores from Numba's (README, Threads)."""
     M, K = v.shape
@@ -309,7 +311,7 @@ def gemm(v, P, N, bias=None):
     out = np.empty((M, N), v.dtype)
     serial = getattr(_this_thread, "serial", False) or numba.get_num_threads() == 1
     if serial or M * N * K < config.CPU_PARALLEL_MIN_WORK:
-        _gemm_serial(out, P, v, bias)
+        _gemm_serial(out, P, v, bias, config.CPU_ROW_BLOCK)
     else:
         _gemm_parallel(out, P, v, bias, config.CPU_ROW_BLOCK)
     return out
