@@ -1,6 +1,7 @@
 """Checks shared by tests/{lstm,gru,rnn}/test_cpu.py: the cpu backend against the numpy reference and the C
 core (forward and backward, tolerances support.TOL: float32 results against float64 references) on each of
-its three code paths, bitwise determinism across runs and across NUMBA_NUM_THREADS=1 and 2, and odd input.
+its three code paths, bitwise determinism across runs, across NUMBA_NUM_THREADS=1 and 2 and between kernels
+compiled in the process and kernels loaded from Numba's cache, and odd input.
 
 The cpu kernels pick a path from the shape: the step on one thread, or its hidden units split over threads;
 the GEMMs around the loop (input projection, dx, dW) on the calling thread, or split over threads in blocks of
@@ -18,6 +19,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 
 import numpy as np
 from hypothesis import HealthCheck, given, settings
@@ -86,11 +88,12 @@ def fingerprint(cell, opts, problem, reverse):
     return {k: np.ascontiguousarray(v).tobytes().hex() for k, v in sorted({**outs, **grads}.items())}
 
 
-def determinism_problem(cell, dtype, B=6):
+def determinism_problem(cell, dtype, B=6, H=9):
     """A problem big enough that the threaded path splits its units (B = 6) or its batch rows (B = 9) over two
-    threads."""
-    proj = 4 if cell == "lstm" else 0
-    return support.random_problem(cell, 4, B, 5, 9, dtype, lengths="random", proj=proj, seed=5)
+    threads; B = 1 takes the single-sequence path (products on W_hh's rows, unless "threads" packs it). With
+    H = 9 an LSTM has a projection; H = 64 fills whole vectors of the pointwise loops (no projection)."""
+    proj = 4 if cell == "lstm" and H == 9 else 0
+    return support.random_problem(cell, 4, B, 5, H, dtype, lengths="random", proj=proj, seed=5)
 
 
 def fingerprints_here():
@@ -101,32 +104,56 @@ def fingerprints_here():
             for knob, value in knobs.items():
                 setattr(config, knob, value)
             for dtype in (np.float32, np.float64):
-                for B in (6, 9):
-                    problem = determinism_problem(cell, dtype, B)
-                    found[f"{vid}/{path}/{np.dtype(dtype)}/B={B}"] = fingerprint(cell, opts, problem, True)
+                for B, H in ((1, 9), (6, 9), (9, 9), (1, 64), (9, 64)):
+                    problem = determinism_problem(cell, dtype, B, H)
+                    found[f"{vid}/{path}/{np.dtype(dtype)}/B={B}/H={H}"] = fingerprint(cell, opts, problem, True)
     return found
+
+
+def fingerprints_in_fresh_process(**env):
+    """fingerprints_here() computed in a fresh process, with these environment variables set."""
+    code = "import json; from tests.cpu_checks import fingerprints_here as f; print(json.dumps(f()))"
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    done = subprocess.run([sys.executable, "-c", code], env=dict(os.environ, **env), cwd=root, capture_output=True,
+                          text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 @functools.lru_cache(maxsize=None)
 def fingerprints_with_threads(threads):
     """fingerprints_here() computed in a fresh process with NUMBA_NUM_THREADS=threads."""
-    env = dict(os.environ, NUMBA_NUM_THREADS=str(threads))
-    code = "import json; from tests.cpu_checks import fingerprints_here as f; print(json.dumps(f()))"
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    done = subprocess.run([sys.executable, "-c", code], env=env, cwd=root, capture_output=True, text=True,
-                          timeout=600)
-    assert done.returncode == 0, done.stderr[-3000:]
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return fingerprints_in_fresh_process(NUMBA_NUM_THREADS=str(threads))
+
+
+@functools.lru_cache(maxsize=None)
+def fingerprints_compiled_and_cached():
+    """fingerprints_here() in a fresh process that compiles every kernel (an empty NUMBA_CACHE_DIR), then in a
+    second one that loads them all from the cache the first one wrote."""
+    with tempfile.TemporaryDirectory() as cache:
+        compiled = fingerprints_in_fresh_process(NUMBA_CACHE_DIR=cache)
+        assert any(name.endswith(".nbc") for _, _, names in os.walk(cache) for name in names), "nothing cached"
+        return compiled, fingerprints_in_fresh_process(NUMBA_CACHE_DIR=cache)
+
+
+def _assert_same_fingerprints(vid, a, b, what):
+    keys = [k for k in a if k.startswith(vid + "/")]
+    assert keys, f"no fingerprints for {vid}"
+    for key in keys:
+        for name in a[key]:
+            assert a[key][name] == b[key][name], f"{key} {name}: {what} differ"
 
 
 def check_same_bits_across_threads(vid):
     """One and two Numba threads give bitwise identical outputs and gradients for variant `vid`."""
-    one, two = fingerprints_with_threads(1), fingerprints_with_threads(2)
-    keys = [k for k in one if k.startswith(vid + "/")]
-    assert keys, f"no fingerprints for {vid}"
-    for key in keys:
-        for name in one[key]:
-            assert one[key][name] == two[key][name], f"{key} {name}: 1 and 2 threads differ"
+    _assert_same_fingerprints(vid, fingerprints_with_threads(1), fingerprints_with_threads(2), "1 and 2 threads")
+
+
+def check_same_bits_compiled_and_cached(vid):
+    """Kernels compiled in this process and kernels loaded from Numba's on-disk cache give bitwise identical
+    results for variant `vid` (with FMA contraction allowed, an LSTM's did not: config.FASTMATH)."""
+    compiled, cached = fingerprints_compiled_and_cached()
+    _assert_same_fingerprints(vid, compiled, cached, "compiled and cached kernels")
 
 
 def check_same_bits_across_runs(cell, opts, monkeypatch):

@@ -28,6 +28,10 @@ def test_same_bits_with_one_and_two_threads():
     cpu_checks.check_same_bits_across_threads("lstm")
 
 
+def test_same_bits_compiled_and_cached():
+    cpu_checks.check_same_bits_compiled_and_cached("lstm")
+
+
 def test_nan_stays_in_its_row(monkeypatch):
     cpu_checks.check_nan_stays_in_its_row("lstm", OPTS, monkeypatch)
 

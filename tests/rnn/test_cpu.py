@@ -25,6 +25,11 @@ def test_same_bits_with_one_and_two_threads(vid):
 
 
 @pytest.mark.parametrize("vid", VARIANTS)
+def test_same_bits_compiled_and_cached(vid):
+    cpu_checks.check_same_bits_compiled_and_cached(vid)
+
+
+@pytest.mark.parametrize("vid", VARIANTS)
 def test_nan_stays_in_its_row(monkeypatch, vid):
     cpu_checks.check_nan_stays_in_its_row("rnn", VARIANTS[vid], monkeypatch)
 
