@@ -40,71 +40,97 @@ KC = 128                        # k per slice: a float32 panel slice is 32 kB (L
 _I32 = ir.IntType(32)
 
 
+class _Vectors:
+    """The LLVM IR pieces both code generators use for one dtype: its vector of VECTOR_BYTES, masked loads and
+    stores of it, splats, masks and pointers into 2-d arrays (rows strided)."""
+
+    def __init__(self, context, builder, dtype, intp):
+        self.builder, self.intp = builder, intp
+        self.scalar = context.get_value_type(dtype)
+        self.size = context.get_abi_sizeof(self.scalar)
+        self.W = W = VECTOR_BYTES // self.size
+        self.vec, self.mask_t = ir.VectorType(self.scalar, W), ir.VectorType(ir.IntType(1), W)
+        vec_ptr = ir.PointerType(self.vec)
+        name = f"v{W}f{8 * self.size}"
+        module = builder.module
+        self.fma = cgutils.get_or_insert_function(module, ir.FunctionType(self.vec, [self.vec] * 3), f"llvm.fma.{name}")
+        self._load = cgutils.get_or_insert_function(
+            module, ir.FunctionType(self.vec, [vec_ptr, _I32, self.mask_t, self.vec]), f"llvm.masked.load.{name}.p0")
+        self._store = cgutils.get_or_insert_function(
+            module, ir.FunctionType(ir.VoidType(), [self.vec, vec_ptr, _I32, self.mask_t]),
+            f"llvm.masked.store.{name}.p0")
+        self.align = ir.Constant(_I32, self.size)
+        self.zero = ir.Constant(self.vec, [0.0] * W)
+
+    def const(self, i):
+        return ir.Constant(self.intp, i)
+
+    def load(self, ptr, mask):
+        """The lanes of *ptr where mask is set, zero elsewhere (no memory touched there)."""
+        return self.builder.call(self._load, [ptr, self.align, mask, self.zero])
+
+    def store(self, value, ptr, mask):
+        self.builder.call(self._store, [value, ptr, self.align, mask])
+
+    def splat(self, x, t):
+        """A vector of type t with x in every lane."""
+        one = self.builder.insert_element(ir.Constant(t, ir.Undefined), x, ir.Constant(_I32, 0))
+        lane0 = ir.Constant(ir.VectorType(_I32, self.W), [0] * self.W)
+        return self.builder.shuffle_vector(one, ir.Constant(t, ir.Undefined), lane0)
+
+    def all_or_none(self, flag):
+        """A mask with every lane set when flag (an i1) is true, none when false."""
+        return self.builder.select(flag, ir.Constant(self.mask_t, [1] * self.W), ir.Constant(self.mask_t, [0] * self.W))
+
+    def below(self, lanes, bound):
+        """The mask lanes < bound, lanes a constant vector of indices."""
+        return self.builder.icmp_signed("<", lanes, self.splat(bound, lanes.type))
+
+    def lanes(self, first):
+        return ir.Constant(ir.VectorType(self.intp, self.W), list(range(first, first + self.W)))
+
+    def at(self, ary, row, col):
+        """Pointer to the vector at ary[row, col] (columns contiguous)."""
+        b = self.builder
+        stride = cgutils.unpack_tuple(b, ary.strides)[0]
+        offset = b.add(b.mul(row, stride), b.mul(col, self.const(self.size)))
+        return b.bitcast(cgutils.pointer_add(b, ary.data, offset), ir.PointerType(self.vec))
+
+    def element(self, ary, row, col):
+        """Pointer to the scalar ary[row, col] (any strides)."""
+        b = self.builder
+        strides = cgutils.unpack_tuple(b, ary.strides)
+        offset = b.add(b.mul(row, strides[0]), b.mul(col, strides[1]))
+        return b.bitcast(cgutils.pointer_add(b, ary.data, offset), self.scalar.as_pointer())
+
+
 def _codegen_block(MR):
     """LLVM IR for out[b:b+MR, n:n+valid] (+)= v[b:b+MR, k0:k1] @ panel[k0:k1, o:o+valid]: each product summed
     in registers from zero (one chain of FMAs in k order), then stored, or added to out (accumulate)."""
     def codegen(context, builder, sig, args):
         out, v, panel = (context.make_array(t)(context, builder, a) for t, a in zip(sig.args[:3], args[:3]))
         b, n, o, valid, k0, k1, accumulate = args[3:]
-        intp = b.type
-        scalar = context.get_value_type(sig.args[0].dtype)
-        size = context.get_abi_sizeof(scalar)
-        W = VECTOR_BYTES // size
-        vec, mask_t = ir.VectorType(scalar, W), ir.VectorType(ir.IntType(1), W)
-        vec_ptr = ir.PointerType(vec)
-        name = f"v{W}f{8 * size}"
-        module = builder.module
-        fma = cgutils.get_or_insert_function(module, ir.FunctionType(vec, [vec] * 3), f"llvm.fma.{name}")
-        load = cgutils.get_or_insert_function(module, ir.FunctionType(vec, [vec_ptr, _I32, mask_t, vec]),
-                                              f"llvm.masked.load.{name}.p0")
-        store = cgutils.get_or_insert_function(module, ir.FunctionType(ir.VoidType(), [vec, vec_ptr, _I32, mask_t]),
-                                               f"llvm.masked.store.{name}.p0")
-        align = ir.Constant(_I32, size)
-        zero = ir.Constant(vec, [0.0] * W)
-
-        def const(i):
-            return ir.Constant(intp, i)
-
-        def splat(x, t):
-            one = builder.insert_element(ir.Constant(t, ir.Undefined), x, ir.Constant(_I32, 0))
-            lane0 = ir.Constant(ir.VectorType(_I32, W), [0] * W)
-            return builder.shuffle_vector(one, ir.Constant(t, ir.Undefined), lane0)
-
-        def at(ary, row, col):
-            """Pointer to ary[row, col] (rows strided, columns contiguous)."""
-            stride = cgutils.unpack_tuple(builder, ary.strides)[0]
-            offset = builder.add(builder.mul(row, stride), builder.mul(col, const(size)))
-            return builder.bitcast(cgutils.pointer_add(builder, ary.data, offset), vec_ptr)
-
-        def element(ary, row, col):
-            """Pointer to the scalar ary[row, col] (any strides)."""
-            strides = cgutils.unpack_tuple(builder, ary.strides)
-            offset = builder.add(builder.mul(row, strides[0]), builder.mul(col, strides[1]))
-            return builder.bitcast(cgutils.pointer_add(builder, ary.data, offset), scalar.as_pointer())
-
-        lanes_t = ir.VectorType(intp, W)
-        lanes = [ir.Constant(lanes_t, list(range(j * W, (j + 1) * W))) for j in range(VECTORS)]
-        masks = [builder.icmp_signed("<", lane, splat(valid, lanes_t)) for lane in lanes]
-        keep = builder.select(accumulate, ir.Constant(mask_t, [1] * W), ir.Constant(mask_t, [0] * W))
+        V = _Vectors(context, builder, sig.args[0].dtype, b.type)
+        W, const = V.W, V.const
+        masks = [V.below(V.lanes(j * W), valid) for j in range(VECTORS)]
+        keep = V.all_or_none(accumulate)
 
         def block(NV):
             """The block with NV vectors per row (a range narrower than the panel skips the empty ones)."""
-            acc = [[cgutils.alloca_once_value(builder, zero) for j in range(NV)] for r in range(MR)]
+            acc = [[cgutils.alloca_once_value(builder, V.zero) for j in range(NV)] for r in range(MR)]
             with cgutils.for_range_slice(builder, k0, k1, const(1), inc=True) as (k, _):
-                w = [builder.call(load, [at(panel, k, builder.add(o, const(j * W))), align, masks[j], zero])
-                     for j in range(NV)]
+                w = [V.load(V.at(panel, k, builder.add(o, const(j * W))), masks[j]) for j in range(NV)]
                 for r in range(MR):
-                    x = builder.load(element(v, builder.add(b, const(r)), k))
-                    xs = splat(x, vec)
+                    xs = V.splat(builder.load(V.element(v, builder.add(b, const(r)), k)), V.vec)
                     for j in range(NV):
-                        builder.store(builder.call(fma, [xs, w[j], builder.load(acc[r][j])]), acc[r][j])
+                        builder.store(builder.call(V.fma, [xs, w[j], builder.load(acc[r][j])]), acc[r][j])
             for r in range(MR):
                 for j in range(NV):
-                    where = at(out, builder.add(b, const(r)), builder.add(n, const(j * W)))
-                    before = builder.call(load, [where, align, builder.and_(masks[j], keep), zero])
+                    where = V.at(out, builder.add(b, const(r)), builder.add(n, const(j * W)))
+                    before = V.load(where, builder.and_(masks[j], keep))
                     total = builder.select(accumulate, builder.fadd(before, builder.load(acc[r][j])),
                                            builder.load(acc[r][j]))
-                    builder.call(store, [total, where, align, masks[j]])
+                    V.store(total, where, masks[j])
 
         # 1, 2 or all 4 vectors (3 take 4, one masked off): fewer copies of the loop to compile
         vectors = builder.sdiv(builder.add(valid, const(W - 1)), const(W))
@@ -178,39 +204,11 @@ def _codegen_transpose(context, builder, sig, args):
     i >= rows): W masked loads of w's rows, log2(W) rounds of two-vector shuffles, one masked store per kk."""
     panel, w = (context.make_array(t)(context, builder, a) for t, a in zip(sig.args[:2], args[:2]))
     n0, k0, j0, rows, cols = args[2:]
-    intp = n0.type
-    scalar = context.get_value_type(sig.args[0].dtype)
-    size = context.get_abi_sizeof(scalar)
-    W = VECTOR_BYTES // size
-    vec, mask_t = ir.VectorType(scalar, W), ir.VectorType(ir.IntType(1), W)
-    vec_ptr = ir.PointerType(vec)
-    name = f"v{W}f{8 * size}"
-    load = cgutils.get_or_insert_function(builder.module, ir.FunctionType(vec, [vec_ptr, _I32, mask_t, vec]),
-                                          f"llvm.masked.load.{name}.p0")
-    store = cgutils.get_or_insert_function(builder.module,
-                                           ir.FunctionType(ir.VoidType(), [vec, vec_ptr, _I32, mask_t]),
-                                           f"llvm.masked.store.{name}.p0")
-    align = ir.Constant(_I32, size)
-    zero = ir.Constant(vec, [0.0] * W)
-
-    def at(ary, row, col):
-        stride = cgutils.unpack_tuple(builder, ary.strides)[0]
-        offset = builder.add(builder.mul(row, stride), builder.mul(col, ir.Constant(intp, size)))
-        return builder.bitcast(cgutils.pointer_add(builder, ary.data, offset), vec_ptr)
-
-    def splat(flag):
-        return builder.select(flag, ir.Constant(mask_t, [1] * W), ir.Constant(mask_t, [0] * W))
-
-    lanes = ir.Constant(ir.VectorType(intp, W), list(range(W)))
-    cols_v = builder.insert_element(ir.Constant(ir.VectorType(intp, W), ir.Undefined), cols, ir.Constant(_I32, 0))
-    cols_v = builder.shuffle_vector(cols_v, ir.Constant(ir.VectorType(intp, W), ir.Undefined),
-                                    ir.Constant(ir.VectorType(_I32, W), [0] * W))
-    in_k = builder.icmp_signed("<", lanes, cols_v)
-    r = []
-    for i in range(W):
-        real = builder.icmp_signed("<", ir.Constant(intp, i), rows)
-        r.append(builder.call(load, [at(w, builder.add(n0, ir.Constant(intp, i)), k0), align,
-                                     builder.and_(in_k, splat(real)), zero]))
+    V = _Vectors(context, builder, sig.args[0].dtype, n0.type)
+    W, const = V.W, V.const
+    in_k = V.below(V.lanes(0), cols)
+    r = [V.load(V.at(w, builder.add(n0, const(i)), k0),
+                builder.and_(in_k, V.all_or_none(builder.icmp_signed("<", const(i), rows)))) for i in range(W)]
     bit = 1
     while bit < W:            # swap bit `bit` of the vector index with bit `bit` of the lane index
         for a in range(W):
@@ -223,8 +221,8 @@ def _codegen_transpose(context, builder, sig, args):
                           for m in (low, high))
         bit *= 2
     for kk in range(W):
-        real = builder.icmp_signed("<", ir.Constant(intp, kk), cols)
-        builder.call(store, [r[kk], at(panel, builder.add(k0, ir.Constant(intp, kk)), j0), align, splat(real)])
+        V.store(r[kk], V.at(panel, builder.add(k0, const(kk)), j0),
+                V.all_or_none(builder.icmp_signed("<", const(kk), cols)))
     return context.get_dummy_value()
 
 
