@@ -23,6 +23,12 @@ CPU_PARALLEL_MIN_WEIGHTS = int(os.environ.get("GATECORE_CPU_PARALLEL_MIN_WEIGHTS
 # (cpu_common.step_split), from this many multiply-adds up when every thread gets at least 4 rows: whole rows need
 # no work twice, so it pays from smaller steps than cutting the hidden units does
 CPU_ROW_SPLIT_MIN_WORK = int(os.environ.get("GATECORE_CPU_ROW_SPLIT_MIN_WORK", 1 << 18))
+# ... and while W_hh has at most this many elements: with more, every thread streaming all of them each step (from
+# L3: L2 is 1.25 MB per core here) costs more than the unit split's duplicated per-row work. Forward, interleaved,
+# median of 25, batch rows vs units: LSTM H=512 (1M) T=32 B=16 12.96 vs 11.87 ms, B=32 21.4 vs 20.4, T=128 B=16
+# 46.6 vs 42.7, B=64 even; GRU H=512 (786K) B=16 10.2 vs 8.9; but LSTM H=256 (262K) B=32 5.46 vs 5.83 and GRU
+# H=256 B=16 2.60 vs 3.43
+CPU_ROW_SPLIT_MAX_WEIGHTS = int(os.environ.get("GATECORE_CPU_ROW_SPLIT_MAX_WEIGHTS", 1 << 19))
 # A single sequence's recurrent product runs on packed W_hh from this many steps up (cpu_common.panels)
 CPU_PACKED_MIN_STEPS = 32
 # The GEMMs around the time loop (cpu_common.gemm) run on Numba's threads, in tasks of this many rows, from

@@ -380,12 +380,13 @@ def chunks(B, rows, width):
 
 def step_split(B, rows, width):
     """How a step (forward; LSTM and RNN backward) is cut over Numba's threads (step_part): -threads (batch rows) when
-    every thread gets 4 or more rows and the step holds config.CPU_ROW_SPLIT_MIN_WORK multiply-adds (each thread
-    then runs whole rows, products and cell, with no per-row work duplicated: LSTM T=128 B=64 H=64 82 -> 57 us
-    per step, B=16 H=64 17.9 -> 15.8, T=32 B=64 H=512 1450 -> 1200 against cutting the units, same process,
-    interleaved), else chunks() (hidden units) or 1."""
+    every thread gets 4 or more rows, the step holds config.CPU_ROW_SPLIT_MIN_WORK multiply-adds and W_hh has at
+    most config.CPU_ROW_SPLIT_MAX_WEIGHTS elements (each thread then runs whole rows, products and cell, with no
+    per-row work duplicated: LSTM T=128 B=64 H=64 82 -> 57 us per step, B=16 H=64 17.9 -> 15.8 against cutting
+    the units, same process, interleaved), else chunks() (hidden units) or 1."""
     threads = numba.get_num_threads()
-    if threads > 1 and B >= 4 * threads and B * rows * width >= config.CPU_ROW_SPLIT_MIN_WORK:
+    if threads > 1 and B >= 4 * threads and B * rows * width >= config.CPU_ROW_SPLIT_MIN_WORK \
+            and rows * width <= config.CPU_ROW_SPLIT_MAX_WEIGHTS:
         return -threads
     return chunks(B, rows, width)
 
