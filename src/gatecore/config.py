@@ -19,16 +19,14 @@ CPU_PARALLEL_MIN_WORK = int(os.environ.get("GATECORE_CPU_PARALLEL_MIN_WORK", 1 <
 # bound by the cache, and two cores bring two caches (B=1 forward, 1 vs 2 threads: LSTM H=512 20.7 vs 11.3 ms,
 # GRU H=512 15.8 vs 7.8 ms, LSTM H=256 3.5 vs 2.9 ms, T=128)
 CPU_PARALLEL_MIN_WEIGHTS = int(os.environ.get("GATECORE_CPU_PARALLEL_MIN_WEIGHTS", 1 << 18))
-# a step (forward; LSTM and RNN backward) is cut into blocks of batch rows, one per thread
-# (cpu_common.step_split), from this many multiply-adds up when every thread gets at least 4 rows: whole rows need
-# no work twice, so it pays from smaller steps than cutting the hidden units does
-CPU_ROW_SPLIT_MIN_WORK = int(os.environ.get("GATECORE_CPU_ROW_SPLIT_MIN_WORK", 1 << 18))
-# ... and while W_hh has at most this many elements: with more, every thread streaming all of them each step (from
-# L3: L2 is 1.25 MB per core here) costs more than the unit split's duplicated per-row work. Forward, interleaved,
-# median of 25, batch rows vs units: LSTM H=512 (1M) T=32 B=16 12.96 vs 11.87 ms, B=32 21.4 vs 20.4, T=128 B=16
-# 46.6 vs 42.7, B=64 even; GRU H=512 (786K) B=16 10.2 vs 8.9; but LSTM H=256 (262K) B=32 5.46 vs 5.83 and GRU
-# H=256 B=16 2.60 vs 3.43
-CPU_ROW_SPLIT_MAX_WEIGHTS = int(os.environ.get("GATECORE_CPU_ROW_SPLIT_MAX_WEIGHTS", 1 << 19))
+# a time loop is cut into blocks of batch rows, one per thread, each taken through every step in one parallel
+# region (cpu_common.step_split), when every thread gets at least 4 rows and a step holds this many multiply-adds.
+# With one region per call instead of one per step, that pays at every size measured: LSTM forward, 2 threads,
+# interleaved, median of 25, rows vs the old rule (units, or one thread below 2^18 multiply-adds): T=128 B=8 H=64
+# 0.62 vs 0.88 ms, B=8 H=8 0.24 vs 0.31, T=16 B=8 H=8 0.055 vs 0.063, T=4 B=8 H=16 even; H=512 B=16 T=128 53.4
+# vs 69.0 ms, T=32 B=64 52.8 vs 56.4 (so W_hh's size no longer matters); GRU H=512 B=16 even. 0 = always; the
+# tests raise it to force the other paths
+CPU_ROW_SPLIT_MIN_WORK = int(os.environ.get("GATECORE_CPU_ROW_SPLIT_MIN_WORK", 0))
 # A single sequence's recurrent product runs on packed W_hh from this many steps up (cpu_common.panels)
 CPU_PACKED_MIN_STEPS = 32
 # The GEMMs around the time loop (cpu_common.gemm) run on Numba's threads, in tasks of this many rows, from

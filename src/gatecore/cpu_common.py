@@ -10,9 +10,11 @@ Step k of row b reads time t = time_of(k, lengths[b], reverse) and is real iff k
 keeps the state and leaves y at 0 (API.md §1, PyTorch's packed sequences).
 
 Inside the time loop only the recurrent product and one pointwise pass run, both over a range of hidden units
-[u0, u1) and batch rows [b0, b1) (the whole step on one thread, or split over Numba's threads when a step holds
-enough work: a parallel region costs microseconds; by batch rows when each thread gets 4 or more, else by hidden
-units, step_split; GRU's backward always by units). With at least 2 steps and 2 sequences the
+[u0, u1) and batch rows [b0, b1): the whole step on one thread, or split over Numba's threads when a step holds
+enough work (step_split). Split by batch rows (each thread gets 4 or more), a thread takes its rows through all
+T steps in one parallel region, since a row's recurrence needs no other row; split by hidden units, every unit
+needs all of h_{t-1}, so each step (each pass of it) is a parallel region of its own (~1.6 us here). With at
+least 2 steps and 2 sequences the
 product runs on W_hh^T packed once per call (gatecore.cpu_packed: an AVX-512 GEMM micro-kernel, one fixed chain
 of multiply-adds per output); a single step or a single sequence uses `products` on W_hh's rows as they are
 (register blocks of 4 rows of w x 4 batch rows, reductions vectorised), where packing would not pay. No BLAS
@@ -189,17 +191,6 @@ def panels(w, T, B):
 
 
 @inline
-def step_part(c, split, H, B):
-    """(u0, u1, b0, b1): part c of a step cut into |split| parts (step_split): split > 0 cuts the H units,
-    split < 0 the B batch rows (chunk's edges, multiples of 4 rows: products' register blocks stay the same)."""
-    if split < 0:
-        b0, b1 = chunk(c, -split, B)
-        return 0, H, b0, b1
-    u0, u1 = chunk(c, split, H)
-    return u0, u1, 0, B
-
-
-@inline
 def chunk(c, chunks, n):
     """The range [lo, hi) of chunk c when 0..n-1 is cut into `chunks` near-equal consecutive chunks whose
     inner edges are multiples of 4 (see products)."""
@@ -225,9 +216,9 @@ def tape_row(t, tape):
 
 
 @numba.njit(**JIT)
-def save_prev_state(hp, h_prev, k, lengths, reverse):
-    """Tape of step k: hp[t, b] = h_prev[b] for real steps, 0 at padding steps (tape_row)."""
-    for b in range(h_prev.shape[0]):
+def save_prev_state(hp, h_prev, k, lengths, reverse, b0, b1):
+    """Tape of step k for rows [b0, b1): hp[t, b] = h_prev[b] for real steps, 0 at padding steps (tape_row)."""
+    for b in range(b0, b1):
         n = lengths[b]
         if k < n:
             hp[tape_row(time_of(k, n, reverse), hp), b] = h_prev[b]
@@ -379,14 +370,12 @@ def chunks(B, rows, width):
 
 
 def step_split(B, rows, width):
-    """How a step (forward; LSTM and RNN backward) is cut over Numba's threads (step_part): -threads (batch rows) when
-    every thread gets 4 or more rows, the step holds config.CPU_ROW_SPLIT_MIN_WORK multiply-adds and W_hh has at
-    most config.CPU_ROW_SPLIT_MAX_WEIGHTS elements (each thread then runs whole rows, products and cell, with no
-    per-row work duplicated: LSTM T=128 B=64 H=64 82 -> 57 us per step, B=16 H=64 17.9 -> 15.8 against cutting
-    the units, same process, interleaved), else chunks() (hidden units) or 1."""
+    """How a time loop's steps are cut over Numba's threads: -threads (batch rows, chunk's blocks) when every
+    thread gets 4 or more rows and a step holds config.CPU_ROW_SPLIT_MIN_WORK multiply-adds (each thread then
+    runs whole rows, products and cell, through every step in one parallel region, with no per-row work
+    duplicated), else chunks() (hidden units, a region per step) or 1."""
     threads = numba.get_num_threads()
-    if threads > 1 and B >= 4 * threads and B * rows * width >= config.CPU_ROW_SPLIT_MIN_WORK \
-            and rows * width <= config.CPU_ROW_SPLIT_MAX_WEIGHTS:
+    if threads > 1 and B >= 4 * threads and B * rows * width >= config.CPU_ROW_SPLIT_MIN_WORK:
         return -threads
     return chunks(B, rows, width)
 

@@ -87,11 +87,11 @@ def _new_gate_units(u0, u1, b0, b1, k, gates, y, w_hh, P_hh, rec, h_prev, h_next
                 hx_b[j] = h
 
 
-def _cell_grads(u0, u1, k, gates, hn, hp, dy, dh, dxp, dhn, da_rz, da_n, dd, lengths, reverse, lbr):
-    """Pointwise backward for units u0..u1-1 of step k: dxp, the n-column of dhp, the direct path dd = z*dh.
-    lbr=False: only z and n (r needs W_hn^T da_n first; see _reset_grads)."""
+def _cell_grads(u0, u1, b0, b1, k, gates, hn, hp, dy, dh, dxp, dhn, da_rz, da_n, dd, lengths, reverse, lbr):
+    """Pointwise backward for units u0..u1-1 and batch rows b0..b1-1 of step k: dxp, the n-column of dhp, the
+    direct path dd = z*dh. lbr=False: only z and n (r needs W_hn^T da_n first; see _reset_grads)."""
     H = dh.shape[1]
-    for b in range(dh.shape[0]):
+    for b in range(b0, b1):
         n_b = lengths[b]
         if k >= n_b:
             da_rz[b, u0:u1] = 0
@@ -120,10 +120,10 @@ def _cell_grads(u0, u1, k, gates, hn, hp, dy, dh, dxp, dhn, da_rz, da_n, dd, len
             d_n[j] = dan
 
 
-def _reset_grads(u0, u1, k, gates, hp, P_n, drh, dxp, da_rz, da_n, dd, lengths, reverse):
+def _reset_grads(u0, u1, b0, b1, k, gates, hp, P_n, drh, dxp, da_rz, da_n, dd, lengths, reverse):
     """linear_before_reset=False: d(r*h) = W_hn^T da_n, then da_r and the path through r*h into dh_{t-1}."""
-    cc.packed_products(drh, P_n, da_n, u0, u1)
-    for b in range(dd.shape[0]):
+    cc.packed_products(drh, P_n, da_n, u0, u1, b0, b1)
+    for b in range(b0, b1):
         n_b = lengths[b]
         if k < n_b:
             t = cc.time_of(k, n_b, reverse)
@@ -135,12 +135,12 @@ def _reset_grads(u0, u1, k, gates, hp, P_n, drh, dxp, da_rz, da_n, dd, lengths, 
                 dd_b[j] += dh_rh
 
 
-def _recurrent_grads(u0, u1, k, P_rz, P_n, p_rz, p_n, da_rz, da_n, dd, dh, lengths, lbr):
+def _recurrent_grads(u0, u1, b0, b1, k, P_rz, P_n, p_rz, p_n, da_rz, da_n, dd, dh, lengths, lbr):
     """dh_{t-1} = dd + W_hh^T da (lbr=False: only the r, z rows; W_hn's part is in dd already)."""
-    cc.packed_products(p_rz, P_rz, da_rz, u0, u1)
+    cc.packed_products(p_rz, P_rz, da_rz, u0, u1, b0, b1)
     if lbr:
-        cc.packed_products(p_n, P_n, da_n, u0, u1)
-    for b in range(dh.shape[0]):
+        cc.packed_products(p_n, P_n, da_n, u0, u1, b0, b1)
+    for b in range(b0, b1):
         dh_b, dd_b = dh[b, u0:u1], dd[b, u0:u1]
         if k < lengths[b]:
             prz_b, pn_b = p_rz[b, u0:u1], p_n[b, u0:u1]
@@ -154,6 +154,22 @@ _forward_units, _new_gate_units, _cell_grads, _reset_grads, _recurrent_grads = m
     cc.compile_units, (_forward_units, _new_gate_units, _cell_grads, _reset_grads, _recurrent_grads))
 
 
+def _forward_step(k, b0, b1, gates, hn, hp, y, hbuf, w_hh, P_hh, b_hn, rec, rh, lengths, reverse, lbr, x1, w1,
+                  bias1):
+    """Step k of batch rows b0..b1-1 on one thread: tape of h_{t-1}, the cell (both passes without lbr)."""
+    H = w_hh.shape[1]
+    h_prev = hbuf[k % 2]
+    h_next = hbuf[1 - k % 2]
+    cc.save_prev_state(hp, h_prev, k, lengths, reverse, b0, b1)
+    _forward_units(0, H, b0, b1, k, gates, hn, y, w_hh, P_hh, b_hn, rec, h_prev, h_next, rh, lengths, reverse, lbr,
+                   x1, w1, bias1)
+    if not lbr:
+        _new_gate_units(0, H, b0, b1, k, gates, y, w_hh, P_hh, rec, h_prev, h_next, rh, lengths, reverse)
+
+
+_forward_step = cc.compile_units(_forward_step)
+
+
 @cc.kernel
 def _forward_loop(gates, hn, hp, y, hbuf, w_hh, P_hh, b_hn, lengths, reverse, lbr, split, x1, w1, bias1):
     """gates [T, B, 3H] in: x-parts (or x1, w1, bias1 to form them: cpu_common.step_inputs), out: r, z, n;
@@ -163,29 +179,34 @@ def _forward_loop(gates, hn, hp, y, hbuf, w_hh, P_hh, b_hn, lengths, reverse, lb
     H = G3 // 3
     rec = np.zeros((B, G3), gates.dtype)
     rh = np.zeros((B, H), gates.dtype)
+    if split < -1:                  # batch rows: each thread takes its rows through every step, one region in all
+        for ch in prange(-split):
+            b0, b1 = cc.chunk(ch, -split, B)
+            for k in range(T):
+                _forward_step(k, b0, b1, gates, hn, hp, y, hbuf, w_hh, P_hh, b_hn, rec, rh, lengths, reverse, lbr, x1,
+                              w1, bias1)
+        return hbuf[T % 2]
     for k in range(T):
-        h_prev = hbuf[k % 2]
-        h_next = hbuf[1 - k % 2]
-        cc.save_prev_state(hp, h_prev, k, lengths, reverse)
-        if abs(split) > 1:
-            for ch in prange(abs(split)):
-                u0, u1, b0, b1 = cc.step_part(ch, split, H, B)
-                _forward_units(u0, u1, b0, b1, k, gates, hn, y, w_hh, P_hh, b_hn, rec, h_prev, h_next, rh, lengths,
+        if split > 1:               # hidden units: every thread needs all of h_{t-1}, so a region per pass
+            h_prev = hbuf[k % 2]
+            h_next = hbuf[1 - k % 2]
+            cc.save_prev_state(hp, h_prev, k, lengths, reverse, 0, B)
+            for ch in prange(split):
+                u0, u1 = cc.chunk(ch, split, H)
+                _forward_units(u0, u1, 0, B, k, gates, hn, y, w_hh, P_hh, b_hn, rec, h_prev, h_next, rh, lengths,
                                reverse, lbr, x1, w1, bias1)
             if not lbr:
-                for ch in prange(abs(split)):
-                    u0, u1, b0, b1 = cc.step_part(ch, split, H, B)
-                    _new_gate_units(u0, u1, b0, b1, k, gates, y, w_hh, P_hh, rec, h_prev, h_next, rh, lengths, reverse)
+                for ch in prange(split):
+                    u0, u1 = cc.chunk(ch, split, H)
+                    _new_gate_units(u0, u1, 0, B, k, gates, y, w_hh, P_hh, rec, h_prev, h_next, rh, lengths, reverse)
         else:
-            _forward_units(0, H, 0, B, k, gates, hn, y, w_hh, P_hh, b_hn, rec, h_prev, h_next, rh, lengths, reverse,
-                           lbr, x1, w1, bias1)
-            if not lbr:
-                _new_gate_units(0, H, 0, B, k, gates, y, w_hh, P_hh, rec, h_prev, h_next, rh, lengths, reverse)
+            _forward_step(k, 0, B, gates, hn, hp, y, hbuf, w_hh, P_hh, b_hn, rec, rh, lengths, reverse, lbr, x1, w1,
+                          bias1)
     return hbuf[T % 2]
 
 
 @cc.kernel
-def _backward_loop(gates, hn, hp, P_rz, P_n, dy, dh, lengths, reverse, lbr, chunks):
+def _backward_loop(gates, hn, hp, P_rz, P_n, dy, dh, lengths, reverse, lbr, split):
     """Returns (dxp [T, B, 3H], dhn [T, B, H]: the n-column of dhp); dh [B, H] enters as dL/dh_n and leaves
     as dL/dh0. P_rz = pack(W_h(r,z)), P_n = pack(W_hn) (gatecore.cpu_packed)."""
     T, B, G3 = gates.shape
@@ -198,23 +219,32 @@ def _backward_loop(gates, hn, hp, P_rz, P_n, dy, dh, lengths, reverse, lbr, chun
     drh = np.zeros((B, H), gates.dtype)
     p_rz = np.zeros((B, H), gates.dtype)
     p_n = np.zeros((B, H), gates.dtype)
+    if split < -1:          # batch rows: a block's dh_{t-1} needs only its own rows' da, so one region in all
+        for ch in prange(-split):
+            b0, b1 = cc.chunk(ch, -split, B)
+            for k in range(T - 1, -1, -1):
+                _cell_grads(0, H, b0, b1, k, gates, hn, hp, dy, dh, dxp, dhn, da_rz, da_n, dd, lengths, reverse, lbr)
+                if not lbr:
+                    _reset_grads(0, H, b0, b1, k, gates, hp, P_n, drh, dxp, da_rz, da_n, dd, lengths, reverse)
+                _recurrent_grads(0, H, b0, b1, k, P_rz, P_n, p_rz, p_n, da_rz, da_n, dd, dh, lengths, lbr)
+        return dxp, dhn
     for k in range(T - 1, -1, -1):
-        if chunks > 1:
-            for ch in prange(chunks):
-                u0, u1 = cc.chunk(ch, chunks, H)
-                _cell_grads(u0, u1, k, gates, hn, hp, dy, dh, dxp, dhn, da_rz, da_n, dd, lengths, reverse, lbr)
+        if split > 1:       # hidden units: a region per pass
+            for ch in prange(split):
+                u0, u1 = cc.chunk(ch, split, H)
+                _cell_grads(u0, u1, 0, B, k, gates, hn, hp, dy, dh, dxp, dhn, da_rz, da_n, dd, lengths, reverse, lbr)
             if not lbr:
-                for ch in prange(chunks):
-                    u0, u1 = cc.chunk(ch, chunks, H)
-                    _reset_grads(u0, u1, k, gates, hp, P_n, drh, dxp, da_rz, da_n, dd, lengths, reverse)
-            for ch in prange(chunks):
-                u0, u1 = cc.chunk(ch, chunks, H)
-                _recurrent_grads(u0, u1, k, P_rz, P_n, p_rz, p_n, da_rz, da_n, dd, dh, lengths, lbr)
+                for ch in prange(split):
+                    u0, u1 = cc.chunk(ch, split, H)
+                    _reset_grads(u0, u1, 0, B, k, gates, hp, P_n, drh, dxp, da_rz, da_n, dd, lengths, reverse)
+            for ch in prange(split):
+                u0, u1 = cc.chunk(ch, split, H)
+                _recurrent_grads(u0, u1, 0, B, k, P_rz, P_n, p_rz, p_n, da_rz, da_n, dd, dh, lengths, lbr)
         else:
-            _cell_grads(0, H, k, gates, hn, hp, dy, dh, dxp, dhn, da_rz, da_n, dd, lengths, reverse, lbr)
+            _cell_grads(0, H, 0, B, k, gates, hn, hp, dy, dh, dxp, dhn, da_rz, da_n, dd, lengths, reverse, lbr)
             if not lbr:
-                _reset_grads(0, H, k, gates, hp, P_n, drh, dxp, da_rz, da_n, dd, lengths, reverse)
-            _recurrent_grads(0, H, k, P_rz, P_n, p_rz, p_n, da_rz, da_n, dd, dh, lengths, lbr)
+                _reset_grads(0, H, 0, B, k, gates, hp, P_n, drh, dxp, da_rz, da_n, dd, lengths, reverse)
+            _recurrent_grads(0, H, 0, B, k, P_rz, P_n, p_rz, p_n, da_rz, da_n, dd, dh, lengths, lbr)
     return dxp, dhn
 
 
@@ -252,7 +282,8 @@ def backward(saved, dy, dh_n):
     B, H = dh_n.shape
     dh = dh_n.copy()
     P_rz, P_n = cc.pack(np.ascontiguousarray(w_hh[:2 * H])), cc.pack(np.ascontiguousarray(w_hh[2 * H:]))
-    dxp, dhn = _backward_loop(gates, hn, hp, P_rz, P_n, dy, dh, lengths, reverse, lbr, cc.chunks(B, 3 * H, H))
+    dxp, dhn = _backward_loop(gates, hn, hp, P_rz, P_n, dy, dh, lengths, reverse, lbr,
+                               cc.step_split(B, 3 * H, H))
     dx, dw_ih, db_ih = cc.input_grads(dxp, x, w_ih)
     dw_hh = np.empty_like(w_hh)
     dw_hh[:2 * H] = cc.weight_grads(dxp[:, :, :2 * H], hp)

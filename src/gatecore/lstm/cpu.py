@@ -115,8 +115,37 @@ def _recurrent_grads(r0, r1, b0, b1, k, P_hh, dhr, da_k, dhv, dh, lengths):
             dh[b, r0:r1] = dhv[b, r0:r1]
 
 
-_forward_units, _project_units, _cell_grads, _recurrent_grads = map(
-    cc.compile_units, (_forward_units, _project_units, _cell_grads, _recurrent_grads))
+def _upstream(k, b0, b1, dy, dh, dhv, dhs, lengths, reverse):
+    """dhv = dL/dh_t = dh (from step t+1) + dy_t for rows b0..b1-1 of step k (dh alone at padding); with a
+    projection also kept in dhs [T, B, R] for dW_hr."""
+    proj = dhs.shape[0] > 0
+    for b in range(b0, b1):
+        n = lengths[b]
+        t = cc.time_of(k, n, reverse)
+        for r in range(dh.shape[1]):
+            dhv[b, r] = dh[b, r] + dy[t, b, r] if k < n else dh[b, r]
+        if proj and k < n:
+            dhs[t, b] = dhv[b]
+
+
+_forward_units, _project_units, _cell_grads, _recurrent_grads, _upstream = map(
+    cc.compile_units, (_forward_units, _project_units, _cell_grads, _recurrent_grads, _upstream))
+
+
+def _forward_step(k, b0, b1, gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, w_hr, P_hr, rec, m_k, hr, lengths,
+                  reverse, x1, w1, bias1):
+    """Step k of batch rows b0..b1-1 on one thread: tape of h_{t-1}, the cell, then the projection."""
+    h_prev = hbuf[k % 2]
+    h_next = hbuf[1 - k % 2]
+    proj = w_hr.shape[0] > 0
+    cc.save_prev_state(hp, h_prev, k, lengths, reverse, b0, b1)
+    _forward_units(0, c.shape[1], b0, b1, k, gates, cp, cs, y, w_hh, P_hh, rec, h_prev, h_next, c, m_k, lengths,
+                   reverse, proj, x1, w1, bias1)
+    if proj:
+        _project_units(0, w_hr.shape[0], b0, b1, k, y, w_hr, P_hr, h_prev, h_next, m_k, hr, lengths, reverse)
+
+
+_forward_step = cc.compile_units(_forward_step)
 
 
 @cc.kernel
@@ -131,24 +160,29 @@ def _forward_loop(gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, w_hr, P_hr, lengths
     rec = np.zeros((B, 4 * H), gates.dtype)
     m_k = np.zeros((B, H), gates.dtype)
     hr = np.zeros((B, P), gates.dtype)
+    if split < -1:                  # batch rows: each thread takes its rows through every step, one region in all
+        for ch in prange(-split):
+            b0, b1 = cc.chunk(ch, -split, B)
+            for k in range(T):
+                _forward_step(k, b0, b1, gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, w_hr, P_hr, rec, m_k, hr,
+                              lengths, reverse, x1, w1, bias1)
+        return hbuf[T % 2]
     for k in range(T):
-        h_prev = hbuf[k % 2]
-        h_next = hbuf[1 - k % 2]
-        cc.save_prev_state(hp, h_prev, k, lengths, reverse)
-        if abs(split) > 1:
-            for ch in prange(abs(split)):
-                u0, u1, b0, b1 = cc.step_part(ch, split, H, B)
-                _forward_units(u0, u1, b0, b1, k, gates, cp, cs, y, w_hh, P_hh, rec, h_prev, h_next, c, m_k, lengths,
+        if split > 1:               # hidden units: every thread needs all of h_{t-1}, so a region per step
+            h_prev = hbuf[k % 2]
+            h_next = hbuf[1 - k % 2]
+            cc.save_prev_state(hp, h_prev, k, lengths, reverse, 0, B)
+            for ch in prange(split):
+                u0, u1 = cc.chunk(ch, split, H)
+                _forward_units(u0, u1, 0, B, k, gates, cp, cs, y, w_hh, P_hh, rec, h_prev, h_next, c, m_k, lengths,
                                reverse, proj, x1, w1, bias1)
             if proj:
-                for ch in prange(abs(split)):
-                    p0, p1, b0, b1 = cc.step_part(ch, split, P, B)
-                    _project_units(p0, p1, b0, b1, k, y, w_hr, P_hr, h_prev, h_next, m_k, hr, lengths, reverse)
+                for ch in prange(split):
+                    p0, p1 = cc.chunk(ch, split, P)
+                    _project_units(p0, p1, 0, B, k, y, w_hr, P_hr, h_prev, h_next, m_k, hr, lengths, reverse)
         else:
-            _forward_units(0, H, 0, B, k, gates, cp, cs, y, w_hh, P_hh, rec, h_prev, h_next, c, m_k, lengths, reverse,
-                           proj, x1, w1, bias1)
-            if proj:
-                _project_units(0, P, 0, B, k, y, w_hr, P_hr, h_prev, h_next, m_k, hr, lengths, reverse)
+            _forward_step(k, 0, B, gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, w_hr, P_hr, rec, m_k, hr, lengths,
+                          reverse, x1, w1, bias1)
     return hbuf[T % 2]
 
 
@@ -166,20 +200,17 @@ def _backward_loop(gates, cp, cs, P_hh, P_hr, dy, dh, dc, lengths, reverse, spli
     dm_k = np.zeros((B, H if proj else 0), gates.dtype)
     dhv = np.zeros((B, R), gates.dtype)
     dhr = np.zeros((B, R), gates.dtype)
-    for k in range(T - 1, -1, -1):
-        for b in range(B):
-            n = lengths[b]
-            t = cc.time_of(k, n, reverse)
-            for r in range(R):
-                dhv[b, r] = dh[b, r] + dy[t, b, r] if k < n else dh[b, r]
-            if proj and k < n:
-                dhs[t, b] = dhv[b]
-        if split < -1:                      # batch rows: a block's dh_{t-1} needs only its own rows' da
-            for ch in prange(-split):
-                b0, b1 = cc.chunk(ch, -split, B)
+    if split < -1:          # batch rows: a block's dh_{t-1} needs only its own rows' da, so one region in all
+        for ch in prange(-split):
+            b0, b1 = cc.chunk(ch, -split, B)
+            for k in range(T - 1, -1, -1):
+                _upstream(k, b0, b1, dy, dh, dhv, dhs, lengths, reverse)
                 _cell_grads(0, H, b0, b1, k, gates, cp, cs, dhv, P_hr, dc, da, da_k, dm_k, lengths, reverse, proj)
                 _recurrent_grads(0, R, b0, b1, k, P_hh, dhr, da_k, dhv, dh, lengths)
-        elif split > 1:
+        return da, dhs
+    for k in range(T - 1, -1, -1):
+        _upstream(k, 0, B, dy, dh, dhv, dhs, lengths, reverse)
+        if split > 1:
             for ch in prange(split):
                 u0, u1 = cc.chunk(ch, split, H)
                 _cell_grads(u0, u1, 0, B, k, gates, cp, cs, dhv, P_hr, dc, da, da_k, dm_k, lengths, reverse, proj)

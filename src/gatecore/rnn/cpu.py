@@ -78,13 +78,20 @@ def _forward_loop(a, hp, hbuf, w_hh, P_hh, lengths, reverse, act, split, x1, w1,
     padding); hp [T, B, H] out; hbuf[0] = h0."""
     T, B, H = a.shape
     rec = np.zeros((B, H), a.dtype)
+    if split < -1:                  # batch rows: each thread takes its rows through every step, one region in all
+        for ch in prange(-split):
+            b0, b1 = cc.chunk(ch, -split, B)
+            for k in range(T):
+                _forward_units(0, H, b0, b1, k, a, hp, w_hh, P_hh, rec, hbuf[k % 2], hbuf[1 - k % 2], lengths, reverse,
+                               act, x1, w1, bias1)
+        return hbuf[T % 2]
     for k in range(T):
         h_prev = hbuf[k % 2]
         h_next = hbuf[1 - k % 2]
-        if abs(split) > 1:
-            for ch in prange(abs(split)):
-                u0, u1, b0, b1 = cc.step_part(ch, split, H, B)
-                _forward_units(u0, u1, b0, b1, k, a, hp, w_hh, P_hh, rec, h_prev, h_next, lengths, reverse, act, x1, w1,
+        if split > 1:               # hidden units: every thread needs all of h_{t-1}, so a region per step
+            for ch in prange(split):
+                u0, u1 = cc.chunk(ch, split, H)
+                _forward_units(u0, u1, 0, B, k, a, hp, w_hh, P_hh, rec, h_prev, h_next, lengths, reverse, act, x1, w1,
                                bias1)
         else:
             _forward_units(0, H, 0, B, k, a, hp, w_hh, P_hh, rec, h_prev, h_next, lengths, reverse, act, x1, w1, bias1)
@@ -98,13 +105,15 @@ def _backward_loop(hs, P_hh, dy, dh, lengths, reverse, act, split):
     da = np.zeros_like(hs)
     da_k = np.zeros((B, H), hs.dtype)
     dhr = np.zeros((B, H), hs.dtype)
-    for k in range(T - 1, -1, -1):
-        if split < -1:                      # batch rows: a block's dh_{t-1} needs only its own rows' da
-            for ch in prange(-split):
-                b0, b1 = cc.chunk(ch, -split, B)
+    if split < -1:          # batch rows: a block's dh_{t-1} needs only its own rows' da, so one region in all
+        for ch in prange(-split):
+            b0, b1 = cc.chunk(ch, -split, B)
+            for k in range(T - 1, -1, -1):
                 _backward_units(0, H, b0, b1, k, hs, dy, dh, da, da_k, lengths, reverse, act)
                 _recurrent_grads(0, H, b0, b1, k, P_hh, dhr, da_k, dh, lengths)
-        elif split > 1:
+        return da
+    for k in range(T - 1, -1, -1):
+        if split > 1:
             for ch in prange(split):
                 u0, u1 = cc.chunk(ch, split, H)
                 _backward_units(u0, u1, 0, B, k, hs, dy, dh, da, da_k, lengths, reverse, act)
