@@ -9,7 +9,7 @@ rows. PATHS sets the config knobs so that tiny test shapes take each of them: "s
 "threads" = a forward step's batch rows over the threads from 4 rows per thread up (B >= 8 on 2 threads; its
 hidden units below that),
 blocks of 3 rows of the GEMMs over the threads, packed W_hh for single sequences too. Batch sizes
-above 4 exercise both the 4 x 4 and the 4 x 1 register blocks of cpu_common.products (single-step calls) and
+above 4 exercise both the 4 x 4 and the 8 x 1 blocks of cpu_dots.products (single-step calls) and
 every row count of cpu_packed's blocks.
 """
 from __future__ import annotations

@@ -5,10 +5,9 @@ import os
 # The kernels compute exactly the operations written (no fast-math): with FMA contraction LLVM chose which
 # product of `f * c_prev + i * g` to fuse differently when a kernel was compiled in this process and when it was
 # loaded from the on-disk cache, so an LSTM gave other bits in a process that compiled it (tests/
-# test_cache_bitwise.py). Only the dot products of cpu_common.products reassociate, so that they vectorise;
-# never nnan/ninf, so NaN and Inf propagate.
+# test_cache_bitwise.py). The products' fused multiply-adds are explicit (cpu_packed, cpu_dots); never nnan/ninf,
+# so NaN and Inf propagate.
 FASTMATH = False
-DOT_FASTMATH = {"reassoc"}
 CACHE = True                     # Numba on-disk cache, so a second process pays no compile
 # below this many multiply-adds per time step the recurrent product and pointwise pass run on one thread;
 # above it, the hidden units are split over Numba's threads with prange (one region per pass, ~4 us each

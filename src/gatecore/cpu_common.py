@@ -14,10 +14,10 @@ Inside the time loop only the recurrent product and one pointwise pass run, both
 enough work (step_split). Split by batch rows (each thread gets 4 or more), a thread takes its rows through all
 T steps in one parallel region, since a row's recurrence needs no other row; split by hidden units, every unit
 needs all of h_{t-1}, so each step (each pass of it) is a parallel region of its own (~1.6 us here). With at
-least 2 steps and 2 sequences the
-product runs on W_hh^T packed once per call (gatecore.cpu_packed: an AVX-512 GEMM micro-kernel, one fixed chain
-of multiply-adds per output); a single step or a single sequence uses `products` on W_hh's rows as they are
-(register blocks of 4 rows of w x 4 batch rows, reductions vectorised), where packing would not pay. No BLAS
+least 2 steps and 2 sequences the product runs on W_hh^T packed once per call (gatecore.cpu_packed: an AVX-512
+GEMM micro-kernel, one fixed chain of multiply-adds per output); a single step or a single sequence uses
+`products` on W_hh's rows as they are (gatecore.cpu_dots: the dot-product micro-kernel), where packing would not
+pay. No BLAS
 call (or BLAS thread pool) inside the loop. The pointwise pass then runs per batch row over contiguous units
 with no calls or branches, so it vectorises too. Results do not depend on where the unit range is cut, so they
 are bitwise the same whatever the thread count. Before and after the loop: the input projection, dx and dW
@@ -34,6 +34,7 @@ import numpy as np
 from numba import prange
 
 from . import config, cpu_math
+from .cpu_dots import products
 from .cpu_packed import KC, pack, packed_products
 
 JIT = dict(cache=config.CACHE, nogil=True, fastmath=config.FASTMATH, error_model="numpy")
@@ -74,92 +75,6 @@ def compile_pointwise(fn):
 
 
 @inline
-def dot(a, b):
-    """sum_j a[j] * b[j]; vectorised by products' reassociation (config.DOT_FASTMATH) in one fixed order."""
-    s = a.dtype.type(0)
-    for j in range(a.shape[0]):
-        s += a[j] * b[j]
-    return s
-
-
-@inline
-def _dots_4x4(w0, w1, w2, w3, v0, v1, v2, v3):
-    """The 16 dot products w_i . v_j: each element of the 4 + 4 rows is loaded once for four products."""
-    z = w0.dtype.type(0)
-    s00 = s01 = s02 = s03 = s10 = s11 = s12 = s13 = s20 = s21 = s22 = s23 = s30 = s31 = s32 = s33 = z
-    for j in range(v0.shape[0]):
-        a0, a1, a2, a3 = w0[j], w1[j], w2[j], w3[j]
-        x0, x1, x2, x3 = v0[j], v1[j], v2[j], v3[j]
-        s00 += a0 * x0
-        s01 += a1 * x0
-        s02 += a2 * x0
-        s03 += a3 * x0
-        s10 += a0 * x1
-        s11 += a1 * x1
-        s12 += a2 * x1
-        s13 += a3 * x1
-        s20 += a0 * x2
-        s21 += a1 * x2
-        s22 += a2 * x2
-        s23 += a3 * x2
-        s30 += a0 * x3
-        s31 += a1 * x3
-        s32 += a2 * x3
-        s33 += a3 * x3
-    return (s00, s01, s02, s03), (s10, s11, s12, s13), (s20, s21, s22, s23), (s30, s31, s32, s33)
-
-
-@inline
-def _dots_4x1(w0, w1, w2, w3, v):
-    """The 4 dot products w_i . v, v loaded once."""
-    s0 = s1 = s2 = s3 = w0.dtype.type(0)
-    for j in range(v.shape[0]):
-        x = v[j]
-        s0 += w0[j] * x
-        s1 += w1[j] * x
-        s2 += w2[j] * x
-        s3 += w3[j] * x
-    return s0, s1, s2, s3
-
-
-@inline
-def _put4(row, n, s):
-    row[n], row[n + 1], row[n + 2], row[n + 3] = s
-
-
-@numba.njit(**dict(JIT, fastmath=config.DOT_FASTMATH))
-def products(out, w, v, n0, n1, b0=0, b1=-1):
-    """out[b, n] = w[n] . v[b] for n in [n0, n1) and b in [b0, b1) (b1 = -1: every row of v).
-
-    Register blocks of 4 rows of w x 4 rows of v (each element read once per 16 products, the reduction
-    vectorised); leftover rows of v take 4 x 1 blocks, leftover rows of w plain dot products. A called
-    function, not inlined: compiled once per array type instead of at each of the kernels' call sites.
-    Callers start every range of n at a multiple of 4 from the start of its gate block (chunk), so a product
-    is computed by the same code wherever the ranges are cut: bitwise the same result at any thread count."""
-    if b1 < 0:
-        b1 = v.shape[0]
-    n = n0
-    while n + 4 <= n1:
-        w0, w1, w2, w3 = w[n], w[n + 1], w[n + 2], w[n + 3]
-        b = b0
-        while b + 4 <= b1:
-            s0, s1, s2, s3 = _dots_4x4(w0, w1, w2, w3, v[b], v[b + 1], v[b + 2], v[b + 3])
-            _put4(out[b], n, s0)
-            _put4(out[b + 1], n, s1)
-            _put4(out[b + 2], n, s2)
-            _put4(out[b + 3], n, s3)
-            b += 4
-        while b < b1:
-            _put4(out[b], n, _dots_4x1(w0, w1, w2, w3, v[b]))
-            b += 1
-        n += 4
-    while n < n1:
-        for b in range(b0, b1):
-            out[b, n] = dot(w[n], v[b])
-        n += 1
-
-
-@inline
 def recurrent_products(out, w, P, v, n0, n1, b0, b1):
     """out[b, n] = w[n] . v[b] for n in [n0, n1) and b in [b0, b1): on P = panels(w, T, B) (gatecore.cpu_packed)
     when it was made, else with products() on w's rows."""
@@ -193,7 +108,7 @@ def panels(w, T, B):
 @inline
 def chunk(c, chunks, n):
     """The range [lo, hi) of chunk c when 0..n-1 is cut into `chunks` near-equal consecutive chunks whose
-    inner edges are multiples of 4 (see products)."""
+    inner edges are multiples of 4 (rows of v in products' blocks of 4; cpu_packed's 6-row blocks do not care)."""
     lo = (c * n // chunks) // 4 * 4
     hi = n if c == chunks - 1 else ((c + 1) * n // chunks) // 4 * 4
     return lo, hi
