@@ -399,7 +399,7 @@ def test_concurrent_cpu_directions_keep_their_gemms_on_their_threads(monkeypatch
     if numba.get_num_threads() < 2:
         pytest.skip("directions run concurrently only with 2 or more Numba threads")
     T, B, I, H = 64, 2, 600, 16
-    assert T * B * 4 * H * I >= gc.config.CPU_PARALLEL_MIN_WORK and cpu_common.one_thread_each(B, 4 * H, H)
+    assert T * B * 4 * H * I >= gc.config.CPU_PARALLEL_MIN_WORK and cpu_common.one_thread_each(B, 4, H, H)
     x = np.random.default_rng(0).standard_normal((T, B, I)).astype(np.float32)
     dy = np.random.default_rng(1).standard_normal((T, B, 2 * H)).astype(np.float32)
     sequential = gc.LSTM(I, H, bidirectional=True, dtype=np.float32, backend="cpu", seed=2)
@@ -418,3 +418,16 @@ def test_concurrent_cpu_directions_keep_their_gemms_on_their_threads(monkeypatch
     assert all(np.array_equal(g.params[k], g2.params[k]) for k in g.params)
     cpu_common.gemm(x.reshape(T * B, I), cpu_common.pack(np.ones((I, 4 * H), np.float32)), 4 * H)
     assert parallel_launches == [1], "outside the concurrent directions the same GEMM does go parallel"
+
+
+def test_on_this_thread_keeps_the_time_loops_on_one_thread():
+    """Inside cpu_common.on_this_thread (the concurrent directions) no time loop splits, by rows or by units."""
+    from gatecore import cpu_common
+    if numba.get_num_threads() < 2:
+        pytest.skip("nothing splits with one Numba thread")
+    by_units, by_rows = (1, 4, 256, 256), (64, 4, 256, 256)
+    assert cpu_common.step_split(*by_units) > 1 and cpu_common.step_split(*by_rows) < -1
+    with cpu_common.on_this_thread():
+        assert cpu_common.step_split(*by_units) == 1 and cpu_common.step_split(*by_rows) == 1
+        assert cpu_common.step_split(*by_units, backward=True) == 1
+    assert cpu_common.step_split(*by_units) > 1

@@ -10,14 +10,19 @@ import os
 FASTMATH = False
 CACHE = True                     # Numba on-disk cache, so a second process pays no compile
 # below this many multiply-adds per time step the recurrent product and pointwise pass run on one thread;
-# above it, the hidden units are split over Numba's threads with prange (one region per pass, ~4 us each
-# here). Measured on the 2-core machine, LSTM T=128 forward, best of 15, 1 vs 2 threads: B=16 H=256 (4.2M)
-# 27 vs 21 ms; B=16 H=64 3.0 vs 3.6 ms; B=4 H=256 (1M) fwd+bwd 17 vs 25 ms.
+# above it, the hidden units are split over Numba's threads (cpu_sync: one parallel region, a barrier per pass).
+# Measured on the 2-core machine, LSTM T=128 forward, best of 15, 1 vs 2 threads: B=16 H=256 (4.2M)
+# 27 vs 21 ms; B=16 H=64 3.0 vs 3.6 ms; B=4 H=256 (1M) fwd+bwd 17 vs 25 ms (with a region per step then).
 CPU_PARALLEL_MIN_WORK = int(os.environ.get("GATECORE_CPU_PARALLEL_MIN_WORK", 1 << 22))
-# ... or when w_hh has this many elements: a matrix-vector product that streams 1 MB of weights per step is
-# bound by the cache, and two cores bring two caches (B=1 forward, 1 vs 2 threads: LSTM H=512 20.7 vs 11.3 ms,
-# GRU H=512 15.8 vs 7.8 ms, LSTM H=256 3.5 vs 2.9 ms, T=128)
-CPU_PARALLEL_MIN_WEIGHTS = int(os.environ.get("GATECORE_CPU_PARALLEL_MIN_WEIGHTS", 1 << 18))
+# ... or when w_hh has this many elements (forward): then reading the weights bounds a small-batch step, and two
+# cores bring two caches. With a barrier per step (~0.3 us) instead of a region (~1.5 us) that pays from small
+# weights up: LSTM forward, 2 threads, interleaved, median of 25, 8192 vs 2^18: T=128 B=1 H=64 0.31 vs 0.35 ms,
+# H=128 0.46 vs 0.76, B=4 H=128 1.33 vs 1.47; GRU B=1 H=128 0.37 vs 0.56; but H=32 (4096) was slower split
+CPU_PARALLEL_MIN_WEIGHTS = int(os.environ.get("GATECORE_CPU_PARALLEL_MIN_WEIGHTS", 1 << 13))
+# ... the same for the backward loops, whose steps have two or three passes (each a barrier): fwd+bwd with 8192
+# vs 2^18: LSTM T=128 B=1 H=128 1.19 vs 1.43 ms, but H=64 even and B=4 H=64 1.31 vs 1.18, GRU B=4 H=64 2.87 vs
+# 2.10 (B=1 H=128 2.17 vs 2.07)
+CPU_PARALLEL_MIN_WEIGHTS_BACKWARD = int(os.environ.get("GATECORE_CPU_PARALLEL_MIN_WEIGHTS_BACKWARD", 1 << 16))
 # a time loop is cut into blocks of batch rows, one per thread, each taken through every step in one parallel
 # region (cpu_common.step_split), when every thread gets at least 4 rows and a step holds this many multiply-adds.
 # With one region per call instead of one per step, that pays at every size measured: LSTM forward, 2 threads,

@@ -131,14 +131,15 @@ def tape_row(t, tape):
 
 
 @numba.njit(**JIT)
-def save_prev_state(hp, h_prev, k, lengths, reverse, b0, b1):
-    """Tape of step k for rows [b0, b1): hp[t, b] = h_prev[b] for real steps, 0 at padding steps (tape_row)."""
+def save_prev_state(hp, h_prev, k, lengths, reverse, b0, b1, r0, r1):
+    """Tape of step k for rows [b0, b1) and columns [r0, r1): hp[t, b] = h_prev[b] for real steps, 0 at padding
+    steps (tape_row)."""
     for b in range(b0, b1):
         n = lengths[b]
         if k < n:
-            hp[tape_row(time_of(k, n, reverse), hp), b] = h_prev[b]
+            hp[tape_row(time_of(k, n, reverse), hp), b, r0:r1] = h_prev[b, r0:r1]
         else:
-            hp[tape_row(k, hp), b] = 0
+            hp[tape_row(k, hp), b, r0:r1] = 0
 
 
 def full_lengths(lengths, T, B):
@@ -189,10 +190,11 @@ _this_thread = threading.local()
 
 
 @contextlib.contextmanager
-def gemms_on_this_thread():
-    """Inside it, gemm() stays on the calling thread: for two kernel calls running at once in two Python threads
-    (a bidirectional layer's directions, one_thread_each), which must not both launch parallel regions (Numba's
-    workqueue layer aborts the process then; with omp or tbb four threads would share two cores)."""
+def on_this_thread():
+    """Inside it, gemm() and the time loops (step_split) stay on the calling thread: for two kernel calls running
+    at once in two Python threads (a bidirectional layer's directions, one_thread_each), which must not both
+    launch parallel regions (Numba's workqueue layer aborts the process then; with omp or tbb four threads would
+    share two cores)."""
     outer = getattr(_this_thread, "serial", False)
     _this_thread.serial = True
     try:
@@ -275,31 +277,50 @@ def one_step_inputs(gates, x1, w1, bias1, G, H, u0, u1, b0, b1):
                     a[j] += c[j]
 
 
-def chunks(B, rows, width):
-    """Into how many chunks (one per thread) a step's loop over `rows` units is cut: 1 (no parallel region)
-    unless its B * rows dot products of length `width` are worth one, or its weights are large enough that
-    reading them is the bottleneck (config)."""
-    if B * rows * width < config.CPU_PARALLEL_MIN_WORK and rows * width < config.CPU_PARALLEL_MIN_WEIGHTS:
+def chunks(B, G, H, R, min_weights, panel):
+    """Into how many chunks (one per thread) a step's G * H units are cut (h is R wide): 1 (no parallel region)
+    unless its B * G*H * R multiply-adds are worth more, or its weights (G*H * R) are at least min_weights, so
+    that reading them bounds the step and two cores bring two caches (config). With products on panels `panel`
+    units wide (cpu_packed; 0: unpacked), no chunk is narrower than a panel: half panels halve the micro-kernel's
+    vectors per row (LSTM T=128 B=4 H=64 forward, 2 chunks of 32 units vs 1: 0.54 vs 0.46 ms)."""
+    if B * G * H * R < config.CPU_PARALLEL_MIN_WORK and G * H * R < min_weights:
         return 1
-    return numba.get_num_threads()
-
-
-def step_split(B, rows, width):
-    """How a time loop's steps are cut over Numba's threads: -threads (batch rows, chunk's blocks) when every
-    thread gets 4 or more rows and a step holds config.CPU_ROW_SPLIT_MIN_WORK multiply-adds (each thread then
-    runs whole rows, products and cell, through every step in one parallel region, with no per-row work
-    duplicated), else chunks() (hidden units, a region per step) or 1."""
     threads = numba.get_num_threads()
-    if threads > 1 and B >= 4 * threads and B * rows * width >= config.CPU_ROW_SPLIT_MIN_WORK:
-        return -threads
-    return chunks(B, rows, width)
+    return threads if panel == 0 else max(1, min(threads, min(H, R) // panel))
 
 
-def one_thread_each(B, rows, width):
-    """Whether two independent kernel calls of this shape (a bidirectional layer's directions) can run at once
-    in two Python threads, each on its own core: their steps stay on one thread (step_split, chunks) and Numba
-    has more."""
-    return step_split(B, rows, width) == 1 and numba.get_num_threads() > 1
+def row_split(B, G, H, R):
+    """Whether a time loop cuts its batch rows over Numba's threads (step_split)."""
+    threads = numba.get_num_threads()
+    return threads > 1 and B >= 4 * threads and B * G * H * R >= config.CPU_ROW_SPLIT_MIN_WORK
+
+
+def step_split(B, G, H, R, backward=False, panel=0):
+    """How a time loop over B sequences of G * H units (h R wide) is cut over Numba's threads: -threads (batch
+    rows, chunk's blocks) when every thread gets 4 or more rows and a step holds config.CPU_ROW_SPLIT_MIN_WORK
+    multiply-adds (each thread then runs whole rows, products and cell, through every step in one parallel
+    region, with no per-row work duplicated), else chunks() (hidden units, a barrier per pass: cpu_sync) or 1;
+    1 inside on_this_thread(). panel: the width of the product's panels (panel_units)."""
+    if numba.get_num_threads() == 1 or getattr(_this_thread, "serial", False):
+        return 1
+    if row_split(B, G, H, R):
+        return -numba.get_num_threads()
+    return chunks(B, G, H, R, config.CPU_PARALLEL_MIN_WEIGHTS_BACKWARD if backward else config.CPU_PARALLEL_MIN_WEIGHTS,
+                  panel)
+
+
+def panel_units(P):
+    """The width of the panels P (cpu_packed.pack), 0 for none."""
+    return P.shape[2] if P.size > 0 else 0
+
+
+def one_thread_each(B, G, H, R):
+    """Whether two independent kernel calls of this shape (a bidirectional layer's directions) should run at once
+    in two Python threads, each on its own core (inside on_this_thread()): when Numba has 2 threads or more and
+    neither the forward nor the backward loop would cut its batch rows, nor its units by the backward's rule
+    (the forward's own rule splits smaller steps, where one core per direction is faster still)."""
+    return numba.get_num_threads() > 1 and not row_split(B, G, H, R) \
+        and chunks(B, G, H, R, config.CPU_PARALLEL_MIN_WEIGHTS_BACKWARD, 0) == 1
 
 
 def weight_grads(da, inputs):

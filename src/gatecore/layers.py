@@ -56,7 +56,7 @@ from .dropout import Dropout, check_p
 # the 2-core development machine neither "c" (cffi releases the GIL) nor "numpy" measured faster threaded (LSTM
 # T=40 B=8 H=64: within noise). Add names that measure faster. The "cpu" backend runs its directions concurrently
 # exactly when each direction's time loop stays on one thread (cpu_common.one_thread_each) and then keeps its GEMMs
-# on that thread too (cpu_common.gemms_on_this_thread): the two use two cores and no parallel region is ever
+# on that thread too (cpu_common.on_this_thread): the two use two cores and no parallel region is ever
 # launched from two threads at once (which Numba's workqueue layer forbids).
 # Measured (bidirectional, T=128, float32, 2 threads, best of 15, in turn vs concurrent): LSTM B=16 H=128 22.6 vs
 # 15.0 ms, GRU B=4 H=128 5.2 vs 3.0 ms, LSTM B=1 H=64 1.56 vs 1.64 ms; LSTM B=1 H=256, whose kernel is threaded
@@ -71,9 +71,9 @@ _ROLE = {"weight_ih": "w_ih", "weight_hh": "w_hh", "bias_ih": "b_ih", "bias_hh":
 
 
 def _on_this_thread(call):
-    """call() with the cpu backend's GEMMs kept on the calling thread (cpu_common.gemms_on_this_thread)."""
+    """call() with the cpu backend's GEMMs and time loops kept on the calling thread (cpu_common.on_this_thread)."""
     from . import cpu_common
-    with cpu_common.gemms_on_this_thread():
+    with cpu_common.on_this_thread():
         return call()
 
 
@@ -284,7 +284,7 @@ class _Recurrent:
         if self.backend != "cpu":
             return False
         from . import cpu_common
-        return cpu_common.one_thread_each(B, api.GATES[self._cell] * self.hidden_size, self.hidden_out)
+        return cpu_common.one_thread_each(B, api.GATES[self._cell], self.hidden_size, self.hidden_out)
 
     def _pack(self, comps):
         return comps[0] if len(comps) == 1 else tuple(comps)

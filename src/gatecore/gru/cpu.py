@@ -22,6 +22,7 @@ import numpy as np
 from numba import prange
 
 from .. import cpu_common as cc
+from .. import cpu_sync
 from . import cell
 
 _step = cc.compile_pointwise(cell.step)
@@ -150,8 +151,22 @@ def _recurrent_grads(u0, u1, b0, b1, k, P_rz, P_n, p_rz, p_n, da_rz, da_n, dd, d
             dh_b[:] = dd_b
 
 
-_forward_units, _new_gate_units, _cell_grads, _reset_grads, _recurrent_grads = map(
-    cc.compile_units, (_forward_units, _new_gate_units, _cell_grads, _reset_grads, _recurrent_grads))
+def _backward_pass(p, passes, task, split, k, gates, hn, hp, P_rz, P_n, dy, dh, dxp, dhn, da_rz, da_n, dd, drh, p_rz,
+                   p_n, lengths, reverse, lbr):
+    """Task `task` of pass p (of `passes`) of step k when a step's units are cut into `split` tasks, for units
+    chunk(task): the pointwise gradients, (not lbr) the reset gate's, then dh_{t-1}."""
+    B, H = dh.shape
+    u0, u1 = cc.chunk(task, split, H)
+    if p == 0:
+        _cell_grads(u0, u1, 0, B, k, gates, hn, hp, dy, dh, dxp, dhn, da_rz, da_n, dd, lengths, reverse, lbr)
+    elif p == passes - 1:
+        _recurrent_grads(u0, u1, 0, B, k, P_rz, P_n, p_rz, p_n, da_rz, da_n, dd, dh, lengths, lbr)
+    else:
+        _reset_grads(u0, u1, 0, B, k, gates, hp, P_n, drh, dxp, da_rz, da_n, dd, lengths, reverse)
+
+
+_forward_units, _new_gate_units, _cell_grads, _reset_grads, _recurrent_grads, _backward_pass = map(
+    cc.compile_units, (_forward_units, _new_gate_units, _cell_grads, _reset_grads, _recurrent_grads, _backward_pass))
 
 
 def _forward_step(k, b0, b1, gates, hn, hp, y, hbuf, w_hh, P_hh, b_hn, rec, rh, lengths, reverse, lbr, x1, w1,
@@ -160,14 +175,30 @@ def _forward_step(k, b0, b1, gates, hn, hp, y, hbuf, w_hh, P_hh, b_hn, rec, rh, 
     H = w_hh.shape[1]
     h_prev = hbuf[k % 2]
     h_next = hbuf[1 - k % 2]
-    cc.save_prev_state(hp, h_prev, k, lengths, reverse, b0, b1)
+    cc.save_prev_state(hp, h_prev, k, lengths, reverse, b0, b1, 0, H)
     _forward_units(0, H, b0, b1, k, gates, hn, y, w_hh, P_hh, b_hn, rec, h_prev, h_next, rh, lengths, reverse, lbr,
                    x1, w1, bias1)
     if not lbr:
         _new_gate_units(0, H, b0, b1, k, gates, y, w_hh, P_hh, rec, h_prev, h_next, rh, lengths, reverse)
 
 
-_forward_step = cc.compile_units(_forward_step)
+def _forward_pass(p, task, split, k, gates, hn, hp, y, hbuf, w_hh, P_hh, b_hn, rec, rh, lengths, reverse, lbr, x1, w1,
+                  bias1):
+    """Task `task` of pass p of step k when a step's units are cut into `split` tasks, for units chunk(task):
+    p = 0 the tape of h_{t-1} and the cell (lbr) or its first pass, p = 1 the new gate (not lbr)."""
+    B, H = hp.shape[1], w_hh.shape[1]
+    h_prev = hbuf[k % 2]
+    h_next = hbuf[1 - k % 2]
+    u0, u1 = cc.chunk(task, split, H)
+    if p == 0:
+        cc.save_prev_state(hp, h_prev, k, lengths, reverse, 0, B, u0, u1)
+        _forward_units(u0, u1, 0, B, k, gates, hn, y, w_hh, P_hh, b_hn, rec, h_prev, h_next, rh, lengths, reverse,
+                       lbr, x1, w1, bias1)
+    else:
+        _new_gate_units(u0, u1, 0, B, k, gates, y, w_hh, P_hh, rec, h_prev, h_next, rh, lengths, reverse)
+
+
+_forward_step, _forward_pass = cc.compile_units(_forward_step), cc.compile_units(_forward_pass)
 
 
 @cc.kernel
@@ -186,22 +217,21 @@ def _forward_loop(gates, hn, hp, y, hbuf, w_hh, P_hh, b_hn, lengths, reverse, lb
                 _forward_step(k, b0, b1, gates, hn, hp, y, hbuf, w_hh, P_hh, b_hn, rec, rh, lengths, reverse, lbr, x1,
                               w1, bias1)
         return hbuf[T % 2]
+    if split > 1:                   # hidden units: a barrier per pass (cpu_sync), one region in all
+        passes = 1 if lbr else 2
+        sync = cpu_sync.new_sync(split)
+        for ch in prange(split):
+            for k in range(T):
+                for p in range(passes):
+                    task = cpu_sync.next_task(sync, passes * k + p, ch)
+                    while task >= 0:
+                        _forward_pass(p, task, split, k, gates, hn, hp, y, hbuf, w_hh, P_hh, b_hn, rec, rh, lengths,
+                                      reverse, lbr, x1, w1, bias1)
+                        cpu_sync.finish(sync, passes * k + p, task)
+                        task = cpu_sync.next_task(sync, passes * k + p, ch)
+        return hbuf[T % 2]
     for k in range(T):
-        if split > 1:               # hidden units: every thread needs all of h_{t-1}, so a region per pass
-            h_prev = hbuf[k % 2]
-            h_next = hbuf[1 - k % 2]
-            cc.save_prev_state(hp, h_prev, k, lengths, reverse, 0, B)
-            for ch in prange(split):
-                u0, u1 = cc.chunk(ch, split, H)
-                _forward_units(u0, u1, 0, B, k, gates, hn, y, w_hh, P_hh, b_hn, rec, h_prev, h_next, rh, lengths,
-                               reverse, lbr, x1, w1, bias1)
-            if not lbr:
-                for ch in prange(split):
-                    u0, u1 = cc.chunk(ch, split, H)
-                    _new_gate_units(u0, u1, 0, B, k, gates, y, w_hh, P_hh, rec, h_prev, h_next, rh, lengths, reverse)
-        else:
-            _forward_step(k, 0, B, gates, hn, hp, y, hbuf, w_hh, P_hh, b_hn, rec, rh, lengths, reverse, lbr, x1, w1,
-                          bias1)
+        _forward_step(k, 0, B, gates, hn, hp, y, hbuf, w_hh, P_hh, b_hn, rec, rh, lengths, reverse, lbr, x1, w1, bias1)
     return hbuf[T % 2]
 
 
@@ -228,23 +258,25 @@ def _backward_loop(gates, hn, hp, P_rz, P_n, dy, dh, lengths, reverse, lbr, spli
                     _reset_grads(0, H, b0, b1, k, gates, hp, P_n, drh, dxp, da_rz, da_n, dd, lengths, reverse)
                 _recurrent_grads(0, H, b0, b1, k, P_rz, P_n, p_rz, p_n, da_rz, da_n, dd, dh, lengths, lbr)
         return dxp, dhn
+    if split > 1:           # hidden units: a barrier per pass (cpu_sync), one region in all
+        passes = 2 if lbr else 3
+        sync = cpu_sync.new_sync(split)
+        for ch in prange(split):
+            for k in range(T - 1, -1, -1):
+                for p in range(passes):
+                    phase = passes * (T - 1 - k) + p
+                    task = cpu_sync.next_task(sync, phase, ch)
+                    while task >= 0:
+                        _backward_pass(p, passes, task, split, k, gates, hn, hp, P_rz, P_n, dy, dh, dxp, dhn, da_rz,
+                                       da_n, dd, drh, p_rz, p_n, lengths, reverse, lbr)
+                        cpu_sync.finish(sync, phase, task)
+                        task = cpu_sync.next_task(sync, phase, ch)
+        return dxp, dhn
     for k in range(T - 1, -1, -1):
-        if split > 1:       # hidden units: a region per pass
-            for ch in prange(split):
-                u0, u1 = cc.chunk(ch, split, H)
-                _cell_grads(u0, u1, 0, B, k, gates, hn, hp, dy, dh, dxp, dhn, da_rz, da_n, dd, lengths, reverse, lbr)
-            if not lbr:
-                for ch in prange(split):
-                    u0, u1 = cc.chunk(ch, split, H)
-                    _reset_grads(u0, u1, 0, B, k, gates, hp, P_n, drh, dxp, da_rz, da_n, dd, lengths, reverse)
-            for ch in prange(split):
-                u0, u1 = cc.chunk(ch, split, H)
-                _recurrent_grads(u0, u1, 0, B, k, P_rz, P_n, p_rz, p_n, da_rz, da_n, dd, dh, lengths, lbr)
-        else:
-            _cell_grads(0, H, 0, B, k, gates, hn, hp, dy, dh, dxp, dhn, da_rz, da_n, dd, lengths, reverse, lbr)
-            if not lbr:
-                _reset_grads(0, H, 0, B, k, gates, hp, P_n, drh, dxp, da_rz, da_n, dd, lengths, reverse)
-            _recurrent_grads(0, H, 0, B, k, P_rz, P_n, p_rz, p_n, da_rz, da_n, dd, dh, lengths, lbr)
+        _cell_grads(0, H, 0, B, k, gates, hn, hp, dy, dh, dxp, dhn, da_rz, da_n, dd, lengths, reverse, lbr)
+        if not lbr:
+            _reset_grads(0, H, 0, B, k, gates, hp, P_n, drh, dxp, da_rz, da_n, dd, lengths, reverse)
+        _recurrent_grads(0, H, 0, B, k, P_rz, P_n, p_rz, p_n, da_rz, da_n, dd, dh, lengths, lbr)
     return dxp, dhn
 
 
@@ -268,8 +300,9 @@ def forward(x, w_ih, w_hh, b_ih, b_hh, h0, lengths, reverse, linear_before_reset
     y = np.zeros((T, B, H), x.dtype)
     hbuf = np.empty((2, B, H), x.dtype)
     hbuf[0] = 0 if h0 is None else h0
-    h_n = _forward_loop(gates, hn, hp, y, hbuf, w_hh, cc.panels(w_hh, T, B), b_hn, lengths, reverse, lbr,
-                        cc.step_split(B, 3 * H, H), x1, w1, bias1)
+    P_hh = cc.panels(w_hh, T, B)
+    h_n = _forward_loop(gates, hn, hp, y, hbuf, w_hh, P_hh, b_hn, lengths, reverse, lbr,
+                        cc.step_split(B, 3, H, H, panel=cc.panel_units(P_hh)), x1, w1, bias1)
     saved = None
     if need_tape:
         saved = (x, w_ih, w_hh, gates, hn, hp, lengths, reverse, lbr, b_ih is not None)
@@ -283,7 +316,7 @@ def backward(saved, dy, dh_n):
     dh = dh_n.copy()
     P_rz, P_n = cc.pack(np.ascontiguousarray(w_hh[:2 * H])), cc.pack(np.ascontiguousarray(w_hh[2 * H:]))
     dxp, dhn = _backward_loop(gates, hn, hp, P_rz, P_n, dy, dh, lengths, reverse, lbr,
-                               cc.step_split(B, 3 * H, H))
+                               cc.step_split(B, 3, H, H, backward=True, panel=cc.panel_units(P_rz)))
     dx, dw_ih, db_ih = cc.input_grads(dxp, x, w_ih)
     dw_hh = np.empty_like(w_hh)
     dw_hh[:2 * H] = cc.weight_grads(dxp[:, :, :2 * H], hp)

@@ -22,6 +22,7 @@ import numpy as np
 from numba import prange
 
 from .. import cpu_common as cc
+from .. import cpu_sync
 from . import cell
 
 _step = cc.compile_pointwise(cell.step)
@@ -115,21 +116,40 @@ def _recurrent_grads(r0, r1, b0, b1, k, P_hh, dhr, da_k, dhv, dh, lengths):
             dh[b, r0:r1] = dhv[b, r0:r1]
 
 
-def _upstream(k, b0, b1, dy, dh, dhv, dhs, lengths, reverse):
-    """dhv = dL/dh_t = dh (from step t+1) + dy_t for rows b0..b1-1 of step k (dh alone at padding); with a
-    projection also kept in dhs [T, B, R] for dW_hr."""
+def _upstream(k, b0, b1, r0, r1, dy, dh, dhv, dhs, lengths, reverse):
+    """dhv = dL/dh_t = dh (from step t+1) + dy_t for rows b0..b1-1 and columns r0..r1-1 of step k (dh alone at
+    padding); with a projection also kept in dhs [T, B, R] for dW_hr."""
     proj = dhs.shape[0] > 0
     for b in range(b0, b1):
         n = lengths[b]
         t = cc.time_of(k, n, reverse)
-        for r in range(dh.shape[1]):
+        for r in range(r0, r1):
             dhv[b, r] = dh[b, r] + dy[t, b, r] if k < n else dh[b, r]
         if proj and k < n:
-            dhs[t, b] = dhv[b]
+            dhs[t, b, r0:r1] = dhv[b, r0:r1]
+
+
+def _backward_pass(p, passes, task, split, k, gates, cp, cs, P_hh, P_hr, dy, dh, dc, da, dhs, da_k, dm_k, dhv, dhr,
+                   lengths, reverse):
+    """Task `task` of pass p (of `passes`) of step k when a step's units are cut into `split` tasks: dhv for
+    columns chunk(task) (and, without a projection, the cell's gradients for those units: R = H), with one the
+    cell's gradients in a pass of their own (its dm needs all of dhv), then dh_{t-1} for columns chunk(task)."""
+    B, H = dc.shape
+    R = dh.shape[1]
+    proj = passes == 3
+    r0, r1 = cc.chunk(task, split, R)
+    if p == 0:
+        _upstream(k, 0, B, r0, r1, dy, dh, dhv, dhs, lengths, reverse)
+    if (p == 0 and not proj) or (p == 1 and proj):
+        u0, u1 = cc.chunk(task, split, H)
+        _cell_grads(u0, u1, 0, B, k, gates, cp, cs, dhv, P_hr, dc, da, da_k, dm_k, lengths, reverse, proj)
+    if p == passes - 1:
+        _recurrent_grads(r0, r1, 0, B, k, P_hh, dhr, da_k, dhv, dh, lengths)
 
 
 _forward_units, _project_units, _cell_grads, _recurrent_grads, _upstream = map(
     cc.compile_units, (_forward_units, _project_units, _cell_grads, _recurrent_grads, _upstream))
+_backward_pass = cc.compile_units(_backward_pass)
 
 
 def _forward_step(k, b0, b1, gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, w_hr, P_hr, rec, m_k, hr, lengths,
@@ -138,14 +158,33 @@ def _forward_step(k, b0, b1, gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, w_hr, P_
     h_prev = hbuf[k % 2]
     h_next = hbuf[1 - k % 2]
     proj = w_hr.shape[0] > 0
-    cc.save_prev_state(hp, h_prev, k, lengths, reverse, b0, b1)
+    cc.save_prev_state(hp, h_prev, k, lengths, reverse, b0, b1, 0, h_prev.shape[1])
     _forward_units(0, c.shape[1], b0, b1, k, gates, cp, cs, y, w_hh, P_hh, rec, h_prev, h_next, c, m_k, lengths,
                    reverse, proj, x1, w1, bias1)
     if proj:
         _project_units(0, w_hr.shape[0], b0, b1, k, y, w_hr, P_hr, h_prev, h_next, m_k, hr, lengths, reverse)
 
 
-_forward_step = cc.compile_units(_forward_step)
+def _forward_pass(p, task, split, k, gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, w_hr, P_hr, rec, m_k, hr, lengths,
+                  reverse, x1, w1, bias1):
+    """Task `task` of pass p of step k when a step's units are cut into `split` tasks: p = 0 the tape of h_{t-1}
+    and the cell for units chunk(task), p = 1 the projection for outputs chunk(task)."""
+    B, H = c.shape
+    h_prev = hbuf[k % 2]
+    h_next = hbuf[1 - k % 2]
+    proj = w_hr.shape[0] > 0
+    if p == 0:
+        u0, u1 = cc.chunk(task, split, H)
+        r0, r1 = cc.chunk(task, split, h_prev.shape[1])
+        cc.save_prev_state(hp, h_prev, k, lengths, reverse, 0, B, r0, r1)
+        _forward_units(u0, u1, 0, B, k, gates, cp, cs, y, w_hh, P_hh, rec, h_prev, h_next, c, m_k, lengths, reverse,
+                       proj, x1, w1, bias1)
+    else:
+        p0, p1 = cc.chunk(task, split, w_hr.shape[0])
+        _project_units(p0, p1, 0, B, k, y, w_hr, P_hr, h_prev, h_next, m_k, hr, lengths, reverse)
+
+
+_forward_step, _forward_pass = cc.compile_units(_forward_step), cc.compile_units(_forward_pass)
 
 
 @cc.kernel
@@ -167,22 +206,22 @@ def _forward_loop(gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, w_hr, P_hr, lengths
                 _forward_step(k, b0, b1, gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, w_hr, P_hr, rec, m_k, hr,
                               lengths, reverse, x1, w1, bias1)
         return hbuf[T % 2]
+    if split > 1:                   # hidden units: a barrier per pass (cpu_sync), one region in all
+        passes = 2 if proj else 1
+        sync = cpu_sync.new_sync(split)
+        for ch in prange(split):
+            for k in range(T):
+                for p in range(passes):
+                    task = cpu_sync.next_task(sync, passes * k + p, ch)
+                    while task >= 0:
+                        _forward_pass(p, task, split, k, gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, w_hr, P_hr, rec,
+                                      m_k, hr, lengths, reverse, x1, w1, bias1)
+                        cpu_sync.finish(sync, passes * k + p, task)
+                        task = cpu_sync.next_task(sync, passes * k + p, ch)
+        return hbuf[T % 2]
     for k in range(T):
-        if split > 1:               # hidden units: every thread needs all of h_{t-1}, so a region per step
-            h_prev = hbuf[k % 2]
-            h_next = hbuf[1 - k % 2]
-            cc.save_prev_state(hp, h_prev, k, lengths, reverse, 0, B)
-            for ch in prange(split):
-                u0, u1 = cc.chunk(ch, split, H)
-                _forward_units(u0, u1, 0, B, k, gates, cp, cs, y, w_hh, P_hh, rec, h_prev, h_next, c, m_k, lengths,
-                               reverse, proj, x1, w1, bias1)
-            if proj:
-                for ch in prange(split):
-                    p0, p1 = cc.chunk(ch, split, P)
-                    _project_units(p0, p1, 0, B, k, y, w_hr, P_hr, h_prev, h_next, m_k, hr, lengths, reverse)
-        else:
-            _forward_step(k, 0, B, gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, w_hr, P_hr, rec, m_k, hr, lengths,
-                          reverse, x1, w1, bias1)
+        _forward_step(k, 0, B, gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, w_hr, P_hr, rec, m_k, hr, lengths, reverse,
+                      x1, w1, bias1)
     return hbuf[T % 2]
 
 
@@ -204,22 +243,28 @@ def _backward_loop(gates, cp, cs, P_hh, P_hr, dy, dh, dc, lengths, reverse, spli
         for ch in prange(-split):
             b0, b1 = cc.chunk(ch, -split, B)
             for k in range(T - 1, -1, -1):
-                _upstream(k, b0, b1, dy, dh, dhv, dhs, lengths, reverse)
+                _upstream(k, b0, b1, 0, R, dy, dh, dhv, dhs, lengths, reverse)
                 _cell_grads(0, H, b0, b1, k, gates, cp, cs, dhv, P_hr, dc, da, da_k, dm_k, lengths, reverse, proj)
                 _recurrent_grads(0, R, b0, b1, k, P_hh, dhr, da_k, dhv, dh, lengths)
         return da, dhs
+    if split > 1:           # hidden units: a barrier per pass (cpu_sync), one region in all
+        passes = 3 if proj else 2
+        sync = cpu_sync.new_sync(split)
+        for ch in prange(split):
+            for k in range(T - 1, -1, -1):
+                for p in range(passes):
+                    phase = passes * (T - 1 - k) + p
+                    task = cpu_sync.next_task(sync, phase, ch)
+                    while task >= 0:
+                        _backward_pass(p, passes, task, split, k, gates, cp, cs, P_hh, P_hr, dy, dh, dc, da, dhs, da_k,
+                                       dm_k, dhv, dhr, lengths, reverse)
+                        cpu_sync.finish(sync, phase, task)
+                        task = cpu_sync.next_task(sync, phase, ch)
+        return da, dhs
     for k in range(T - 1, -1, -1):
-        _upstream(k, 0, B, dy, dh, dhv, dhs, lengths, reverse)
-        if split > 1:
-            for ch in prange(split):
-                u0, u1 = cc.chunk(ch, split, H)
-                _cell_grads(u0, u1, 0, B, k, gates, cp, cs, dhv, P_hr, dc, da, da_k, dm_k, lengths, reverse, proj)
-            for ch in prange(split):
-                r0, r1 = cc.chunk(ch, split, R)
-                _recurrent_grads(r0, r1, 0, B, k, P_hh, dhr, da_k, dhv, dh, lengths)
-        else:
-            _cell_grads(0, H, 0, B, k, gates, cp, cs, dhv, P_hr, dc, da, da_k, dm_k, lengths, reverse, proj)
-            _recurrent_grads(0, R, 0, B, k, P_hh, dhr, da_k, dhv, dh, lengths)
+        _upstream(k, 0, B, 0, R, dy, dh, dhv, dhs, lengths, reverse)
+        _cell_grads(0, H, 0, B, k, gates, cp, cs, dhv, P_hr, dc, da, da_k, dm_k, lengths, reverse, proj)
+        _recurrent_grads(0, R, 0, B, k, P_hh, dhr, da_k, dhv, dh, lengths)
     return da, dhs
 
 
@@ -239,8 +284,9 @@ def forward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, reverse, w_hr, need_tape
     hbuf[0] = 0 if h0 is None else h0
     c = cc.state_or_zeros(c0, B, H, x.dtype)
     w_hr_k = np.zeros((0, H), x.dtype) if w_hr is None else w_hr
-    h_n = _forward_loop(gates, cp, cs, hp, y, hbuf, c, w_hh, cc.panels(w_hh, T, B), w_hr_k, cc.panels(w_hr_k, T, B),
-                        lengths, reverse, cc.step_split(B, 4 * H, R), x1, w1, bias1)
+    P_hh = cc.panels(w_hh, T, B)
+    h_n = _forward_loop(gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, w_hr_k, cc.panels(w_hr_k, T, B), lengths, reverse,
+                        cc.step_split(B, 4, H, R, panel=cc.panel_units(P_hh)), x1, w1, bias1)
     saved = None
     if need_tape:
         saved = (x, w_ih, w_hh, w_hr, gates, cp, cs, hp, lengths, reverse, b_ih is not None)
@@ -253,8 +299,9 @@ def backward(saved, dy, dh_n, dc_n):
     B, H = dc_n.shape
     dh, dc = dh_n.copy(), dc_n.copy()
     P_hr = cc.pack(np.zeros((0, H), x.dtype) if w_hr is None else np.ascontiguousarray(w_hr))
-    da, dhs = _backward_loop(gates, cp, cs, cc.pack(np.ascontiguousarray(w_hh)), P_hr, dy, dh, dc, lengths, reverse,
-                             cc.step_split(B, 4 * H, w_hh.shape[1]))
+    P_hh = cc.pack(np.ascontiguousarray(w_hh))
+    da, dhs = _backward_loop(gates, cp, cs, P_hh, P_hr, dy, dh, dc, lengths, reverse,
+                             cc.step_split(B, 4, H, w_hh.shape[1], backward=True, panel=cc.panel_units(P_hh)))
     dx, dw_ih, db = cc.input_grads(da, x, w_ih)
     grads = {"dx": dx, "dh0": dh, "dc0": dc, "dw_ih": dw_ih, "dw_hh": cc.weight_grads(da, hp)}
     if w_hr is not None:

@@ -17,6 +17,7 @@ import numpy as np
 from numba import prange
 
 from .. import cpu_common as cc
+from .. import cpu_sync
 from . import cell
 
 _step = cc.compile_pointwise(cell.step)
@@ -85,16 +86,21 @@ def _forward_loop(a, hp, hbuf, w_hh, P_hh, lengths, reverse, act, split, x1, w1,
                 _forward_units(0, H, b0, b1, k, a, hp, w_hh, P_hh, rec, hbuf[k % 2], hbuf[1 - k % 2], lengths, reverse,
                                act, x1, w1, bias1)
         return hbuf[T % 2]
+    if split > 1:                   # hidden units: a barrier per step (cpu_sync), one region in all
+        sync = cpu_sync.new_sync(split)
+        for ch in prange(split):
+            for k in range(T):
+                task = cpu_sync.next_task(sync, k, ch)
+                while task >= 0:
+                    u0, u1 = cc.chunk(task, split, H)
+                    _forward_units(u0, u1, 0, B, k, a, hp, w_hh, P_hh, rec, hbuf[k % 2], hbuf[1 - k % 2], lengths,
+                                   reverse, act, x1, w1, bias1)
+                    cpu_sync.finish(sync, k, task)
+                    task = cpu_sync.next_task(sync, k, ch)
+        return hbuf[T % 2]
     for k in range(T):
-        h_prev = hbuf[k % 2]
-        h_next = hbuf[1 - k % 2]
-        if split > 1:               # hidden units: every thread needs all of h_{t-1}, so a region per step
-            for ch in prange(split):
-                u0, u1 = cc.chunk(ch, split, H)
-                _forward_units(u0, u1, 0, B, k, a, hp, w_hh, P_hh, rec, h_prev, h_next, lengths, reverse, act, x1, w1,
-                               bias1)
-        else:
-            _forward_units(0, H, 0, B, k, a, hp, w_hh, P_hh, rec, h_prev, h_next, lengths, reverse, act, x1, w1, bias1)
+        _forward_units(0, H, 0, B, k, a, hp, w_hh, P_hh, rec, hbuf[k % 2], hbuf[1 - k % 2], lengths, reverse, act, x1,
+                       w1, bias1)
     return hbuf[T % 2]
 
 
@@ -112,17 +118,25 @@ def _backward_loop(hs, P_hh, dy, dh, lengths, reverse, act, split):
                 _backward_units(0, H, b0, b1, k, hs, dy, dh, da, da_k, lengths, reverse, act)
                 _recurrent_grads(0, H, b0, b1, k, P_hh, dhr, da_k, dh, lengths)
         return da
+    if split > 1:           # hidden units: a barrier per pass (cpu_sync), one region in all
+        sync = cpu_sync.new_sync(split)
+        for ch in prange(split):
+            for k in range(T - 1, -1, -1):
+                for p in range(2):
+                    phase = 2 * (T - 1 - k) + p
+                    task = cpu_sync.next_task(sync, phase, ch)
+                    while task >= 0:
+                        u0, u1 = cc.chunk(task, split, H)
+                        if p == 0:
+                            _backward_units(u0, u1, 0, B, k, hs, dy, dh, da, da_k, lengths, reverse, act)
+                        else:
+                            _recurrent_grads(u0, u1, 0, B, k, P_hh, dhr, da_k, dh, lengths)
+                        cpu_sync.finish(sync, phase, task)
+                        task = cpu_sync.next_task(sync, phase, ch)
+        return da
     for k in range(T - 1, -1, -1):
-        if split > 1:
-            for ch in prange(split):
-                u0, u1 = cc.chunk(ch, split, H)
-                _backward_units(u0, u1, 0, B, k, hs, dy, dh, da, da_k, lengths, reverse, act)
-            for ch in prange(split):
-                u0, u1 = cc.chunk(ch, split, H)
-                _recurrent_grads(u0, u1, 0, B, k, P_hh, dhr, da_k, dh, lengths)
-        else:
-            _backward_units(0, H, 0, B, k, hs, dy, dh, da, da_k, lengths, reverse, act)
-            _recurrent_grads(0, H, 0, B, k, P_hh, dhr, da_k, dh, lengths)
+        _backward_units(0, H, 0, B, k, hs, dy, dh, da, da_k, lengths, reverse, act)
+        _recurrent_grads(0, H, 0, B, k, P_hh, dhr, da_k, dh, lengths)
     return da
 
 
@@ -136,8 +150,9 @@ def forward(x, w_ih, w_hh, b_ih, b_hh, h0, lengths, reverse, nonlinearity, need_
     hbuf = np.empty((2, B, H), x.dtype)
     hbuf[0] = 0 if h0 is None else h0
     act = _ACT[nonlinearity]
-    h_n = _forward_loop(a, hp, hbuf, w_hh, cc.panels(w_hh, T, B), lengths, reverse, act, cc.step_split(B, H, H), x1,
-                        w1, bias1)
+    P_hh = cc.panels(w_hh, T, B)
+    h_n = _forward_loop(a, hp, hbuf, w_hh, P_hh, lengths, reverse, act,
+                        cc.step_split(B, 1, H, H, panel=cc.panel_units(P_hh)), x1, w1, bias1)
     saved = None
     if need_tape:
         saved = (x, w_ih, w_hh, a, hp, lengths, reverse, act, b_ih is not None)
@@ -150,7 +165,9 @@ def backward(saved, dy, dh_n):
     x, w_ih, w_hh, hs, hp, lengths, reverse, act, has_bias = saved
     B, H = dh_n.shape
     dh = dh_n.copy()
-    da = _backward_loop(hs, cc.pack(np.ascontiguousarray(w_hh)), dy, dh, lengths, reverse, act, cc.step_split(B, H, H))
+    P_hh = cc.pack(np.ascontiguousarray(w_hh))
+    da = _backward_loop(hs, P_hh, dy, dh, lengths, reverse, act,
+                        cc.step_split(B, 1, H, H, backward=True, panel=cc.panel_units(P_hh)))
     dx, dw_ih, db = cc.input_grads(da, x, w_ih)
     grads = {"dx": dx, "dh0": dh, "dw_ih": dw_ih, "dw_hh": cc.weight_grads(da, hp)}
     return cc.with_bias_grads(grads, has_bias, db, db.copy())
