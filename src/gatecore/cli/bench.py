@@ -209,15 +209,60 @@ def run_bench(args) -> int:
         records = measure(usable, cells, sizes, args.dtype, not args.no_backward, min_time, bar)
     summary = summarise(records)
     os.makedirs(args.out, exist_ok=True)
-    meta = {"machine": platform.machine(), "processor": platform.processor(), "cpus": os.cpu_count(),
-            "python": platform.python_version(), "gatecore": gc.__version__, "backends": status,
-            "dtype": args.dtype, "min_time": min_time, "threads": args.threads}
+    meta = {"machine": platform.machine(), "processor": _cpu_model(), "cpus": os.cpu_count(),
+            "python": platform.python_version(), "gatecore": gc.__version__, "commit": _commit(),
+            "versions": _versions(usable), "backends": status, "dtype": args.dtype, "min_time": min_time,
+            "threads": args.threads}
     with open(os.path.join(args.out, "bench.json"), "w") as f:
         json.dump({"meta": meta, "records": records, "summary": summary}, f, indent=1)
-    md = f"{table(records)}\n\n{summary_table(summary)}\n"
+    md = f"{_describe(meta)}\n\n{table(records)}\n\n{summary_table(summary)}\n"
     with open(os.path.join(args.out, "bench.md"), "w") as f:
         f.write(md)
     _plot(records, os.path.join(args.out, "bench.png"))
     print(md)
     print(f"wrote {args.out}/bench.json, bench.md and bench.png")
     return 0
+
+
+def _cpu_model():
+    """The CPU's model name (/proc/cpuinfo on Linux, else platform.processor())."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
+
+
+def _commit():
+    """The git commit of the gatecore source being timed, "-dirty" with uncommitted changes (None outside a
+    checkout)."""
+    import subprocess
+    try:
+        done = subprocess.run(["git", "describe", "--always", "--dirty", "--abbrev=7"], cwd=os.path.dirname(gc.__file__),
+                              capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() or None if done.returncode == 0 else None
+
+
+def _versions(impls):
+    """{package: version} of numba, numpy and the peers timed."""
+    import importlib.metadata as md
+    found = {}
+    for name in ["numba", "numpy"] + [{"numpy-loop": "numpy"}.get(i, i) for i in impls if i not in NAMES]:
+        try:
+            found[name] = md.version(name)
+        except md.PackageNotFoundError:
+            pass
+    return found
+
+
+def _describe(meta):
+    """One line for bench.md: the machine, the versions, the commit and the settings of the run."""
+    versions = ", ".join(f"{k} {v}" for k, v in meta["versions"].items())
+    return (f"Machine: {meta['processor']} ({meta['machine']}, {meta['cpus']} CPUs), Python {meta['python']}, "
+            f"{versions}; gatecore {meta['gatecore']} at {meta['commit'] or 'an unknown commit'}; {meta['dtype']}, "
+            f"{meta['threads'] or 'default'} threads, min_time {meta['min_time']} s.")
