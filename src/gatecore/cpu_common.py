@@ -217,8 +217,8 @@ def gemm(v, P, N, bias=None):
         out = np.zeros((M, N), v.dtype)
         return out + bias if bias.shape[0] > 0 else out
     out = np.empty((M, N), v.dtype)
-    serial = getattr(_this_thread, "serial", False) or numba.get_num_threads() == 1
-    if serial or M * N * K < config.CPU_PARALLEL_MIN_WORK:
+    if M * N * K < config.CPU_PARALLEL_MIN_WORK or getattr(_this_thread, "serial", False) \
+            or numba.get_num_threads() == 1:
         _gemm_serial(out, P, v, bias, config.CPU_ROW_BLOCK)
     else:
         _gemm_parallel(out, P, v, bias, config.CPU_ROW_BLOCK)
@@ -232,12 +232,34 @@ def matmul(a, b, bias=None):
     panel's), so rows stay independent of M."""
     M, N = a.shape[0], b.shape[1]
     if M < config.CPU_ROW_BLOCK and M < N:
-        out = np.empty((M, N), a.dtype)
-        out[...] = gemm(b.T, pack(a.T), M).T
-        if bias is not None:
-            out += bias
-        return out
+        bT, K = b.T, a.shape[1]
+        bias = np.zeros(0, a.dtype) if bias is None else bias
+        if K == 0:
+            return np.zeros((M, N), a.dtype) + bias
+        parallel = N * M * K >= config.CPU_PARALLEL_MIN_WORK and not getattr(_this_thread, "serial", False) \
+            and numba.get_num_threads() > 1
+        return _gemm_transposed(pack(a.T), bT, bias, M, config.CPU_ROW_BLOCK, parallel)
     return gemm(a, pack(b), N, bias)
+
+
+@numba.njit(**JIT)
+def _gemm_transposed(P, v, bias, M, rows, parallel):
+    """(v @ m)^T + bias, C-contiguous [M, N], for P = pack(m), m [K, M], v [N, K]: gemm's products into [N, M],
+    then transposed in tiles of 16 x 16 with the bias added on the way (matmul's few-rows case, one call)."""
+    N = v.shape[0]
+    vm = np.empty((N, M), v.dtype)
+    none = np.zeros(0, v.dtype)
+    if parallel:
+        _gemm_parallel(vm, P, v, none, rows)
+    else:
+        _gemm_serial(vm, P, v, none, rows)
+    out = np.empty((M, N), v.dtype)
+    for n0 in range(0, N, 16):
+        n1 = min(N, n0 + 16)
+        for m in range(M):
+            for n in range(n0, n1):
+                out[m, n] = vm[n, m] + bias[n] if bias.shape[0] > 0 else vm[n, m]
+    return out
 
 
 def input_projection(x, w_ih, bias):
@@ -277,7 +299,7 @@ def one_step_inputs(gates, x1, w1, bias1, G, H, u0, u1, b0, b1):
                     a[j] += c[j]
 
 
-def chunks(B, G, H, R, min_weights, panel):
+def chunks(B, G, H, R, min_weights, panel, threads):
     """Into how many chunks (one per thread) a step's G * H units are cut (h is R wide): 1 (no parallel region)
     unless its B * G*H * R multiply-adds are worth more, or its weights (G*H * R) are at least min_weights, so
     that reading them bounds the step and two cores bring two caches (config). With products on panels `panel`
@@ -285,13 +307,10 @@ def chunks(B, G, H, R, min_weights, panel):
     vectors per row (LSTM T=128 B=4 H=64 forward, 2 chunks of 32 units vs 1: 0.54 vs 0.46 ms)."""
     if B * G * H * R < config.CPU_PARALLEL_MIN_WORK and G * H * R < min_weights:
         return 1
-    threads = numba.get_num_threads()
     return threads if panel == 0 else max(1, min(threads, min(H, R) // panel))
 
 
-def row_split(B, G, H, R):
-    """Whether a time loop cuts its batch rows over Numba's threads (step_split)."""
-    threads = numba.get_num_threads()
+def _row_split(B, G, H, R, threads):
     return threads > 1 and B >= 4 * threads and B * G * H * R >= config.CPU_ROW_SPLIT_MIN_WORK
 
 
@@ -301,12 +320,15 @@ def step_split(B, G, H, R, backward=False, panel=0):
     multiply-adds (each thread then runs whole rows, products and cell, through every step in one parallel
     region, with no per-row work duplicated), else chunks() (hidden units, a barrier per pass: cpu_sync) or 1;
     1 inside on_this_thread(). panel: the width of the product's panels (panel_units)."""
-    if numba.get_num_threads() == 1 or getattr(_this_thread, "serial", False):
+    if getattr(_this_thread, "serial", False):
         return 1
-    if row_split(B, G, H, R):
-        return -numba.get_num_threads()
+    threads = numba.get_num_threads()          # ~0.9 us a call: once per kernel call
+    if threads == 1:
+        return 1
+    if _row_split(B, G, H, R, threads):
+        return -threads
     return chunks(B, G, H, R, config.CPU_PARALLEL_MIN_WEIGHTS_BACKWARD if backward else config.CPU_PARALLEL_MIN_WEIGHTS,
-                  panel)
+                  panel, threads)
 
 
 def panel_units(P):
@@ -319,8 +341,9 @@ def one_thread_each(B, G, H, R):
     in two Python threads, each on its own core (inside on_this_thread()): when Numba has 2 threads or more and
     neither the forward nor the backward loop would cut its batch rows, nor its units by the backward's rule
     (the forward's own rule splits smaller steps, where one core per direction is faster still)."""
-    return numba.get_num_threads() > 1 and not row_split(B, G, H, R) \
-        and chunks(B, G, H, R, config.CPU_PARALLEL_MIN_WEIGHTS_BACKWARD, 0) == 1
+    threads = numba.get_num_threads()
+    return threads > 1 and not _row_split(B, G, H, R, threads) \
+        and chunks(B, G, H, R, config.CPU_PARALLEL_MIN_WEIGHTS_BACKWARD, 0, threads) == 1
 
 
 def weight_grads(da, inputs):

@@ -285,7 +285,8 @@ def forward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, reverse, w_hr, need_tape
     c = cc.state_or_zeros(c0, B, H, x.dtype)
     w_hr_k = np.zeros((0, H), x.dtype) if w_hr is None else w_hr
     P_hh = cc.panels(w_hh, T, B)
-    h_n = _forward_loop(gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, w_hr_k, cc.panels(w_hr_k, T, B), lengths, reverse,
+    P_hr = np.zeros((0, 0, 0), x.dtype) if w_hr is None else cc.panels(w_hr, T, B)
+    h_n = _forward_loop(gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, w_hr_k, P_hr, lengths, reverse,
                         cc.step_split(B, 4, H, R, panel=cc.panel_units(P_hh)), x1, w1, bias1)
     saved = None
     if need_tape:
