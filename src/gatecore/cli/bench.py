@@ -1,11 +1,11 @@
 """`gatecore bench`: the throughput matrix, cells x implementations x (T, B, H) x {forward, forward+backward},
 with gatecore's backends and the peers installed here (peers.py) timed in the same run.
 
-Each point is timed as the median of repeated calls after one warm-up call (which pays Numba's compilation),
-for at least `min_time` seconds. Ratios are `peer seconds / gatecore seconds` at the same point and mode, so
-> 1 means gatecore is faster; a summary gives, per (backend, cell, mode), the geometric mean of the ratio
-against the faster of torch and onnxruntime and the worst point. I = H throughout (the input is as wide as
-the layer). FLOPs: flops.py.
+Each point is timed as the median of repeated calls after a pause (SWITCH_PAUSE: another library's threads may
+still be spinning) and two warm-up calls (the first pays Numba's compilation), for at least `min_time` seconds.
+Ratios are `peer seconds / gatecore seconds` at the same point and mode, so > 1 means gatecore is faster; a
+summary gives, per (backend, cell, mode), the geometric mean of the ratio against the faster of torch and
+onnxruntime and the worst point. I = H throughout (the input is as wide as the layer). FLOPs: flops.py.
 
 Writes OUT/bench.json, OUT/bench.md (a markdown table for benchmarks/results/) and OUT/bench.png.
 """
@@ -49,8 +49,18 @@ def parse_sizes(text, quick=False):
     return sizes
 
 
+# before each implementation is timed: the previous one's thread pool keeps spinning for a while after its last
+# call and slows whatever runs next on the cores. Measured here, LSTM T=64 B=16 H=128, gatecore's median of 20
+# calls right after 20 ONNX Runtime calls: 4.0-6.2 ms with no pause, 2.0-2.8 ms after 50 ms, 1.95-2.0 ms after
+# 0.5 s (after torch: 2.0 ms with or without a pause)
+SWITCH_PAUSE = 0.1
+
+
 def median_seconds(fn, min_time=0.3, max_calls=200):
-    """Median wall time of fn() over repeated calls (at least 3, for at least min_time s) after a warm-up."""
+    """Median wall time of fn() over repeated calls (at least 3, for at least min_time s) after SWITCH_PAUSE and
+    two warm-up calls (the first pays Numba's compilation)."""
+    time.sleep(SWITCH_PAUSE)
+    fn()
     fn()
     times = []
     start = time.perf_counter()
