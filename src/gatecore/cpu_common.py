@@ -162,7 +162,7 @@ K_BLOCK = 2 * KC                # rows of P per pass of the threaded GEMM (its P
 @inline
 def _gemm_block(out, P, v, bias, b0, b1, ka, kb):
     N = out.shape[1]
-    packed_products(out, P, v, 0, N, b0, b1, ka, kb)
+    packed_products(out, P, v, np.int64(0), N, b0, b1, ka, kb)     # (a literal 0 compiles it once more)
     if bias.shape[0] > 0 and kb == P.shape[1]:
         for b in range(b0, b1):
             for n in range(N):
@@ -173,7 +173,7 @@ def _gemm_block(out, P, v, bias, b0, b1, ka, kb):
 def _gemm_serial(out, P, v, bias, rows):
     M = out.shape[0]
     for b0 in range(0, M, rows):
-        _gemm_block(out, P, v, bias, b0, min(M, b0 + rows), 0, P.shape[1])
+        _gemm_block(out, P, v, bias, b0, min(M, b0 + rows), np.int64(0), P.shape[1])
 
 
 @kernel
@@ -208,8 +208,8 @@ def gemm(v, P, N, bias=None):
 
     In blocks of config.CPU_ROW_BLOCK rows (a block's rows of v stay in cache while P passes): with less than
     config.CPU_PARALLEL_MIN_WORK multiply-adds on the calling thread, else as tasks on Numba's threads, k cut
-    into blocks of K_BLOCK (a block of P is shared by the tasks while it is in cache). Every output is packed_products' fixed sum: the result does not depend on M, the thread count
-    or the tasks. The cpu backend's only GEMM: OpenBLAS's threads spin for a while after each call and then take
+    into blocks of K_BLOCK (a block of P is shared by the tasks while it is in cache). Every output is
+    packed_products' fixed sum: the result does not depend on M, the thread count or the tasks. The cpu backend's only GEMM: OpenBLAS's threads spin for a while after each call and then take
     the cores from Numba's (README, Threads)."""
     M, K = v.shape
     bias = np.zeros(0, v.dtype) if bias is None else bias

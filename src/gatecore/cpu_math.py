@@ -72,7 +72,8 @@ def fma(typingctx, a, b, c):
 
     def codegen(context, builder, sig, args):
         t = context.get_value_type(sig.return_type)
-        f = cgutils.get_or_insert_function(builder.module, ir.FunctionType(t, [t, t, t]), f"llvm.fma.{t.intrinsic_name}")
+        fnty = ir.FunctionType(t, [t, t, t])
+        f = cgutils.get_or_insert_function(builder.module, fnty, f"llvm.fma.{t.intrinsic_name}")
         return builder.call(f, args)
     return a(a, a, a), codegen
 

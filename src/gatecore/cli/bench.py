@@ -44,7 +44,8 @@ def parse_sizes(text, quick=False):
     for item in text.split(","):
         parts = item.strip().lower().split("x")
         if len(parts) != 3 or not all(p.isdigit() and int(p) > 0 for p in parts):
-            raise ValueError(f"--sizes must be issue8, quick, default or TxBxH,... with positive integers, got {item!r}")
+            raise ValueError(f"--sizes must be issue8, quick, default or TxBxH,... with positive integers, "
+                             f"got {item!r}")
         sizes.append(tuple(int(p) for p in parts))
     return sizes
 
@@ -251,8 +252,8 @@ def _commit():
     checkout)."""
     import subprocess
     try:
-        done = subprocess.run(["git", "describe", "--always", "--dirty", "--abbrev=7"], cwd=os.path.dirname(gc.__file__),
-                              capture_output=True, text=True, timeout=10)
+        done = subprocess.run(["git", "describe", "--always", "--dirty", "--abbrev=7"],
+                              cwd=os.path.dirname(gc.__file__), capture_output=True, text=True, timeout=10)
     except (OSError, subprocess.SubprocessError):
         return None
     return done.stdout.strip() or None if done.returncode == 0 else None

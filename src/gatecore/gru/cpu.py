@@ -151,54 +151,35 @@ def _recurrent_grads(u0, u1, b0, b1, k, P_rz, P_n, p_rz, p_n, da_rz, da_n, dd, d
             dh_b[:] = dd_b
 
 
-def _backward_pass(p, passes, task, split, k, gates, hn, hp, P_rz, P_n, dy, dh, dxp, dhn, da_rz, da_n, dd, drh, p_rz,
-                   p_n, lengths, reverse, lbr):
-    """Task `task` of pass p (of `passes`) of step k when a step's units are cut into `split` tasks, for units
-    chunk(task): the pointwise gradients, (not lbr) the reset gate's, then dh_{t-1}."""
-    B, H = dh.shape
-    u0, u1 = cc.chunk(task, split, H)
+def _backward_part(p, passes, k, u0, u1, b0, b1, gates, hn, hp, P_rz, P_n, dy, dh, dxp, dhn, da_rz, da_n, dd, drh,
+                   p_rz, p_n, lengths, reverse, lbr):
+    """Pass p (of `passes`: 2 with lbr, else 3) of backward step k for units u0..u1-1 and batch rows b0..b1-1:
+    the pointwise gradients, (not lbr) the reset gate's, then dh_{t-1}."""
     if p == 0:
-        _cell_grads(u0, u1, 0, B, k, gates, hn, hp, dy, dh, dxp, dhn, da_rz, da_n, dd, lengths, reverse, lbr)
+        _cell_grads(u0, u1, b0, b1, k, gates, hn, hp, dy, dh, dxp, dhn, da_rz, da_n, dd, lengths, reverse, lbr)
     elif p == passes - 1:
-        _recurrent_grads(u0, u1, 0, B, k, P_rz, P_n, p_rz, p_n, da_rz, da_n, dd, dh, lengths, lbr)
+        _recurrent_grads(u0, u1, b0, b1, k, P_rz, P_n, p_rz, p_n, da_rz, da_n, dd, dh, lengths, lbr)
     else:
-        _reset_grads(u0, u1, 0, B, k, gates, hp, P_n, drh, dxp, da_rz, da_n, dd, lengths, reverse)
+        _reset_grads(u0, u1, b0, b1, k, gates, hp, P_n, drh, dxp, da_rz, da_n, dd, lengths, reverse)
 
 
-_forward_units, _new_gate_units, _cell_grads, _reset_grads, _recurrent_grads, _backward_pass = map(
-    cc.compile_units, (_forward_units, _new_gate_units, _cell_grads, _reset_grads, _recurrent_grads, _backward_pass))
-
-
-def _forward_step(k, b0, b1, gates, hn, hp, y, hbuf, w_hh, P_hh, b_hn, rec, rh, lengths, reverse, lbr, x1, w1,
-                  bias1):
-    """Step k of batch rows b0..b1-1 on one thread: tape of h_{t-1}, the cell (both passes without lbr)."""
-    H = w_hh.shape[1]
+def _forward_part(p, k, u0, u1, b0, b1, gates, hn, hp, y, hbuf, w_hh, P_hh, b_hn, rec, rh, lengths, reverse, lbr, x1,
+                  w1, bias1):
+    """Pass p of step k for units u0..u1-1 and batch rows b0..b1-1: p = 0 the tape of h_{t-1} and the cell (lbr)
+    or its first pass, p = 1 the new gate (not lbr)."""
     h_prev = hbuf[k % 2]
     h_next = hbuf[1 - k % 2]
-    cc.save_prev_state(hp, h_prev, k, lengths, reverse, b0, b1, 0, H)
-    _forward_units(0, H, b0, b1, k, gates, hn, y, w_hh, P_hh, b_hn, rec, h_prev, h_next, rh, lengths, reverse, lbr,
-                   x1, w1, bias1)
-    if not lbr:
-        _new_gate_units(0, H, b0, b1, k, gates, y, w_hh, P_hh, rec, h_prev, h_next, rh, lengths, reverse)
-
-
-def _forward_pass(p, task, split, k, gates, hn, hp, y, hbuf, w_hh, P_hh, b_hn, rec, rh, lengths, reverse, lbr, x1, w1,
-                  bias1):
-    """Task `task` of pass p of step k when a step's units are cut into `split` tasks, for units chunk(task):
-    p = 0 the tape of h_{t-1} and the cell (lbr) or its first pass, p = 1 the new gate (not lbr)."""
-    B, H = hp.shape[1], w_hh.shape[1]
-    h_prev = hbuf[k % 2]
-    h_next = hbuf[1 - k % 2]
-    u0, u1 = cc.chunk(task, split, H)
     if p == 0:
-        cc.save_prev_state(hp, h_prev, k, lengths, reverse, 0, B, u0, u1)
-        _forward_units(u0, u1, 0, B, k, gates, hn, y, w_hh, P_hh, b_hn, rec, h_prev, h_next, rh, lengths, reverse,
+        cc.save_prev_state(hp, h_prev, k, lengths, reverse, b0, b1, u0, u1)
+        _forward_units(u0, u1, b0, b1, k, gates, hn, y, w_hh, P_hh, b_hn, rec, h_prev, h_next, rh, lengths, reverse,
                        lbr, x1, w1, bias1)
     else:
-        _new_gate_units(u0, u1, 0, B, k, gates, y, w_hh, P_hh, rec, h_prev, h_next, rh, lengths, reverse)
+        _new_gate_units(u0, u1, b0, b1, k, gates, y, w_hh, P_hh, rec, h_prev, h_next, rh, lengths, reverse)
 
 
-_forward_step, _forward_pass = cc.compile_units(_forward_step), cc.compile_units(_forward_pass)
+_forward_units, _new_gate_units, _cell_grads, _reset_grads, _recurrent_grads, _forward_part, _backward_part = map(
+    cc.compile_units, (_forward_units, _new_gate_units, _cell_grads, _reset_grads, _recurrent_grads, _forward_part,
+                       _backward_part))
 
 
 @cc.kernel
@@ -206,32 +187,37 @@ def _forward_loop(gates, hn, hp, y, hbuf, w_hh, P_hh, b_hn, lengths, reverse, lb
     """gates [T, B, 3H] in: x-parts (or x1, w1, bias1 to form them: cpu_common.step_inputs), out: r, z, n;
     hn, hp, y [T, B, H] out (y zeroed); hbuf [2, B, H] with hbuf[0] = h0; b_hn [H] (linear_before_reset=True;
     zeros otherwise). Returns h_n (a view of hbuf)."""
+    lo = np.int64(0)                # not the literal 0: a literal argument compiles each callee once more
     T, B, G3 = gates.shape
     H = G3 // 3
+    passes = 1 if lbr else 2        # the original variant's new gate needs r * h of every unit first
     rec = np.zeros((B, G3), gates.dtype)
     rh = np.zeros((B, H), gates.dtype)
     if split < -1:                  # batch rows: each thread takes its rows through every step, one region in all
         for ch in prange(-split):
             b0, b1 = cc.chunk(ch, -split, B)
             for k in range(T):
-                _forward_step(k, b0, b1, gates, hn, hp, y, hbuf, w_hh, P_hh, b_hn, rec, rh, lengths, reverse, lbr, x1,
-                              w1, bias1)
+                for p in range(passes):
+                    _forward_part(p, k, lo, H, b0, b1, gates, hn, hp, y, hbuf, w_hh, P_hh, b_hn, rec, rh, lengths,
+                                  reverse, lbr, x1, w1, bias1)
         return hbuf[T % 2]
     if split > 1:                   # hidden units: a barrier per pass (cpu_sync), one region in all
-        passes = 1 if lbr else 2
         sync = cpu_sync.new_sync(split)
         for ch in prange(split):
             for k in range(T):
                 for p in range(passes):
                     task = cpu_sync.next_task(sync, passes * k + p, ch)
                     while task >= 0:
-                        _forward_pass(p, task, split, k, gates, hn, hp, y, hbuf, w_hh, P_hh, b_hn, rec, rh, lengths,
+                        u0, u1 = cc.chunk(task, split, H)
+                        _forward_part(p, k, u0, u1, lo, B, gates, hn, hp, y, hbuf, w_hh, P_hh, b_hn, rec, rh, lengths,
                                       reverse, lbr, x1, w1, bias1)
                         cpu_sync.finish(sync, passes * k + p, task)
                         task = cpu_sync.next_task(sync, passes * k + p, ch)
         return hbuf[T % 2]
     for k in range(T):
-        _forward_step(k, 0, B, gates, hn, hp, y, hbuf, w_hh, P_hh, b_hn, rec, rh, lengths, reverse, lbr, x1, w1, bias1)
+        for p in range(passes):
+            _forward_part(p, k, lo, H, lo, B, gates, hn, hp, y, hbuf, w_hh, P_hh, b_hn, rec, rh, lengths, reverse, lbr,
+                          x1, w1, bias1)
     return hbuf[T % 2]
 
 
@@ -239,8 +225,10 @@ def _forward_loop(gates, hn, hp, y, hbuf, w_hh, P_hh, b_hn, lengths, reverse, lb
 def _backward_loop(gates, hn, hp, P_rz, P_n, dy, dh, lengths, reverse, lbr, split):
     """Returns (dxp [T, B, 3H], dhn [T, B, H]: the n-column of dhp); dh [B, H] enters as dL/dh_n and leaves
     as dL/dh0. P_rz = pack(W_h(r,z)), P_n = pack(W_hn) (gatecore.cpu_packed)."""
+    lo = np.int64(0)                # not the literal 0: a literal argument compiles each callee once more
     T, B, G3 = gates.shape
     H = G3 // 3
+    passes = 2 if lbr else 3        # (the original variant: the reset gate's gradient needs all of da_n first)
     dxp = np.zeros_like(gates)
     dhn = np.zeros_like(hp)
     da_rz = np.zeros((B, 2 * H), gates.dtype)
@@ -253,13 +241,11 @@ def _backward_loop(gates, hn, hp, P_rz, P_n, dy, dh, lengths, reverse, lbr, spli
         for ch in prange(-split):
             b0, b1 = cc.chunk(ch, -split, B)
             for k in range(T - 1, -1, -1):
-                _cell_grads(0, H, b0, b1, k, gates, hn, hp, dy, dh, dxp, dhn, da_rz, da_n, dd, lengths, reverse, lbr)
-                if not lbr:
-                    _reset_grads(0, H, b0, b1, k, gates, hp, P_n, drh, dxp, da_rz, da_n, dd, lengths, reverse)
-                _recurrent_grads(0, H, b0, b1, k, P_rz, P_n, p_rz, p_n, da_rz, da_n, dd, dh, lengths, lbr)
+                for p in range(passes):
+                    _backward_part(p, passes, k, lo, H, b0, b1, gates, hn, hp, P_rz, P_n, dy, dh, dxp, dhn, da_rz,
+                                   da_n, dd, drh, p_rz, p_n, lengths, reverse, lbr)
         return dxp, dhn
     if split > 1:           # hidden units: a barrier per pass (cpu_sync), one region in all
-        passes = 2 if lbr else 3
         sync = cpu_sync.new_sync(split)
         for ch in prange(split):
             for k in range(T - 1, -1, -1):
@@ -267,16 +253,16 @@ def _backward_loop(gates, hn, hp, P_rz, P_n, dy, dh, lengths, reverse, lbr, spli
                     phase = passes * (T - 1 - k) + p
                     task = cpu_sync.next_task(sync, phase, ch)
                     while task >= 0:
-                        _backward_pass(p, passes, task, split, k, gates, hn, hp, P_rz, P_n, dy, dh, dxp, dhn, da_rz,
+                        u0, u1 = cc.chunk(task, split, H)
+                        _backward_part(p, passes, k, u0, u1, lo, B, gates, hn, hp, P_rz, P_n, dy, dh, dxp, dhn, da_rz,
                                        da_n, dd, drh, p_rz, p_n, lengths, reverse, lbr)
                         cpu_sync.finish(sync, phase, task)
                         task = cpu_sync.next_task(sync, phase, ch)
         return dxp, dhn
     for k in range(T - 1, -1, -1):
-        _cell_grads(0, H, 0, B, k, gates, hn, hp, dy, dh, dxp, dhn, da_rz, da_n, dd, lengths, reverse, lbr)
-        if not lbr:
-            _reset_grads(0, H, 0, B, k, gates, hp, P_n, drh, dxp, da_rz, da_n, dd, lengths, reverse)
-        _recurrent_grads(0, H, 0, B, k, P_rz, P_n, p_rz, p_n, da_rz, da_n, dd, dh, lengths, lbr)
+        for p in range(passes):
+            _backward_part(p, passes, k, lo, H, lo, B, gates, hn, hp, P_rz, P_n, dy, dh, dxp, dhn, da_rz, da_n, dd, drh,
+                           p_rz, p_n, lengths, reverse, lbr)
     return dxp, dhn
 
 

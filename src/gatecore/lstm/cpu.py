@@ -129,62 +129,38 @@ def _upstream(k, b0, b1, r0, r1, dy, dh, dhv, dhs, lengths, reverse):
             dhs[t, b, r0:r1] = dhv[b, r0:r1]
 
 
-def _backward_pass(p, passes, task, split, k, gates, cp, cs, P_hh, P_hr, dy, dh, dc, da, dhs, da_k, dm_k, dhv, dhr,
-                   lengths, reverse):
-    """Task `task` of pass p (of `passes`) of step k when a step's units are cut into `split` tasks: dhv for
-    columns chunk(task) (and, without a projection, the cell's gradients for those units: R = H), with one the
-    cell's gradients in a pass of their own (its dm needs all of dhv), then dh_{t-1} for columns chunk(task)."""
-    B, H = dc.shape
-    R = dh.shape[1]
+def _backward_part(p, passes, k, u0, u1, r0, r1, b0, b1, gates, cp, cs, P_hh, P_hr, dy, dh, dc, da, dhs, da_k, dm_k,
+                   dhv, dhr, lengths, reverse):
+    """Pass p (of `passes`: 3 with a projection, else 2) of backward step k for units u0..u1-1, columns r0..r1-1
+    of h and batch rows b0..b1-1: dhv (and, without a projection, the cell's gradients: R = H), with one the
+    cell's gradients in a pass of their own (every unit's dm needs all of dhv), then dh_{t-1}."""
     proj = passes == 3
-    r0, r1 = cc.chunk(task, split, R)
     if p == 0:
-        _upstream(k, 0, B, r0, r1, dy, dh, dhv, dhs, lengths, reverse)
+        _upstream(k, b0, b1, r0, r1, dy, dh, dhv, dhs, lengths, reverse)
     if (p == 0 and not proj) or (p == 1 and proj):
-        u0, u1 = cc.chunk(task, split, H)
-        _cell_grads(u0, u1, 0, B, k, gates, cp, cs, dhv, P_hr, dc, da, da_k, dm_k, lengths, reverse, proj)
+        _cell_grads(u0, u1, b0, b1, k, gates, cp, cs, dhv, P_hr, dc, da, da_k, dm_k, lengths, reverse, proj)
     if p == passes - 1:
-        _recurrent_grads(r0, r1, 0, B, k, P_hh, dhr, da_k, dhv, dh, lengths)
+        _recurrent_grads(r0, r1, b0, b1, k, P_hh, dhr, da_k, dhv, dh, lengths)
 
 
-_forward_units, _project_units, _cell_grads, _recurrent_grads, _upstream = map(
-    cc.compile_units, (_forward_units, _project_units, _cell_grads, _recurrent_grads, _upstream))
-_backward_pass = cc.compile_units(_backward_pass)
-
-
-def _forward_step(k, b0, b1, gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, w_hr, P_hr, rec, m_k, hr, lengths,
-                  reverse, x1, w1, bias1):
-    """Step k of batch rows b0..b1-1 on one thread: tape of h_{t-1}, the cell, then the projection."""
-    h_prev = hbuf[k % 2]
-    h_next = hbuf[1 - k % 2]
-    proj = w_hr.shape[0] > 0
-    cc.save_prev_state(hp, h_prev, k, lengths, reverse, b0, b1, 0, h_prev.shape[1])
-    _forward_units(0, c.shape[1], b0, b1, k, gates, cp, cs, y, w_hh, P_hh, rec, h_prev, h_next, c, m_k, lengths,
-                   reverse, proj, x1, w1, bias1)
-    if proj:
-        _project_units(0, w_hr.shape[0], b0, b1, k, y, w_hr, P_hr, h_prev, h_next, m_k, hr, lengths, reverse)
-
-
-def _forward_pass(p, task, split, k, gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, w_hr, P_hr, rec, m_k, hr, lengths,
-                  reverse, x1, w1, bias1):
-    """Task `task` of pass p of step k when a step's units are cut into `split` tasks: p = 0 the tape of h_{t-1}
-    and the cell for units chunk(task), p = 1 the projection for outputs chunk(task)."""
-    B, H = c.shape
+def _forward_part(p, k, u0, u1, r0, r1, b0, b1, gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, w_hr, P_hr, rec, m_k, hr,
+                  lengths, reverse, x1, w1, bias1):
+    """Pass p of step k for units u0..u1-1, columns r0..r1-1 of h and batch rows b0..b1-1: p = 0 the tape of
+    h_{t-1} and the cell, p = 1 the projection (outputs r0..r1-1)."""
     h_prev = hbuf[k % 2]
     h_next = hbuf[1 - k % 2]
     proj = w_hr.shape[0] > 0
     if p == 0:
-        u0, u1 = cc.chunk(task, split, H)
-        r0, r1 = cc.chunk(task, split, h_prev.shape[1])
-        cc.save_prev_state(hp, h_prev, k, lengths, reverse, 0, B, r0, r1)
-        _forward_units(u0, u1, 0, B, k, gates, cp, cs, y, w_hh, P_hh, rec, h_prev, h_next, c, m_k, lengths, reverse,
+        cc.save_prev_state(hp, h_prev, k, lengths, reverse, b0, b1, r0, r1)
+        _forward_units(u0, u1, b0, b1, k, gates, cp, cs, y, w_hh, P_hh, rec, h_prev, h_next, c, m_k, lengths, reverse,
                        proj, x1, w1, bias1)
     else:
-        p0, p1 = cc.chunk(task, split, w_hr.shape[0])
-        _project_units(p0, p1, 0, B, k, y, w_hr, P_hr, h_prev, h_next, m_k, hr, lengths, reverse)
+        _project_units(r0, r1, b0, b1, k, y, w_hr, P_hr, h_prev, h_next, m_k, hr, lengths, reverse)
 
 
-_forward_step, _forward_pass = cc.compile_units(_forward_step), cc.compile_units(_forward_pass)
+_forward_units, _project_units, _cell_grads, _recurrent_grads, _upstream, _forward_part, _backward_part = map(
+    cc.compile_units, (_forward_units, _project_units, _cell_grads, _recurrent_grads, _upstream, _forward_part,
+                       _backward_part))
 
 
 @cc.kernel
@@ -192,10 +168,12 @@ def _forward_loop(gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, w_hr, P_hr, lengths
     """gates [T, B, 4H] in: x W_ih^T + b (or x1, w1, bias1 to form it: cpu_common.step_inputs), out: i, f, g, o;
     cp, cs [T, B, H], hp, y [T, B, R] out (y zeroed); hbuf [2, B, R] with hbuf[0] = h0; c [B, H] = c0 in,
     c_n out. Returns h_n (a view of hbuf)."""
+    lo = np.int64(0)                # not the literal 0: a literal argument compiles each callee once more
     T, B, _ = gates.shape
     H = c.shape[1]
+    R = hbuf.shape[2]
     P = w_hr.shape[0]
-    proj = P > 0
+    passes = 2 if P > 0 else 1      # the cell, then the projection
     rec = np.zeros((B, 4 * H), gates.dtype)
     m_k = np.zeros((B, H), gates.dtype)
     hr = np.zeros((B, P), gates.dtype)
@@ -203,25 +181,28 @@ def _forward_loop(gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, w_hr, P_hr, lengths
         for ch in prange(-split):
             b0, b1 = cc.chunk(ch, -split, B)
             for k in range(T):
-                _forward_step(k, b0, b1, gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, w_hr, P_hr, rec, m_k, hr,
-                              lengths, reverse, x1, w1, bias1)
+                for p in range(passes):
+                    _forward_part(p, k, lo, H, lo, R, b0, b1, gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, w_hr, P_hr,
+                                  rec, m_k, hr, lengths, reverse, x1, w1, bias1)
         return hbuf[T % 2]
     if split > 1:                   # hidden units: a barrier per pass (cpu_sync), one region in all
-        passes = 2 if proj else 1
         sync = cpu_sync.new_sync(split)
         for ch in prange(split):
             for k in range(T):
                 for p in range(passes):
                     task = cpu_sync.next_task(sync, passes * k + p, ch)
                     while task >= 0:
-                        _forward_pass(p, task, split, k, gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, w_hr, P_hr, rec,
-                                      m_k, hr, lengths, reverse, x1, w1, bias1)
+                        u0, u1 = cc.chunk(task, split, H)
+                        r0, r1 = cc.chunk(task, split, R)
+                        _forward_part(p, k, u0, u1, r0, r1, lo, B, gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, w_hr,
+                                      P_hr, rec, m_k, hr, lengths, reverse, x1, w1, bias1)
                         cpu_sync.finish(sync, passes * k + p, task)
                         task = cpu_sync.next_task(sync, passes * k + p, ch)
         return hbuf[T % 2]
     for k in range(T):
-        _forward_step(k, 0, B, gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, w_hr, P_hr, rec, m_k, hr, lengths, reverse,
-                      x1, w1, bias1)
+        for p in range(passes):
+            _forward_part(p, k, lo, H, lo, R, lo, B, gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, w_hr, P_hr, rec, m_k,
+                          hr, lengths, reverse, x1, w1, bias1)
     return hbuf[T % 2]
 
 
@@ -229,10 +210,12 @@ def _forward_loop(gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, w_hr, P_hr, lengths
 def _backward_loop(gates, cp, cs, P_hh, P_hr, dy, dh, dc, lengths, reverse, split):
     """Returns (da [T, B, 4H], dhs [T, B, R] or empty without projection); dh [B, R] and dc [B, H] enter as
     dL/dh_n, dL/dc_n and leave as dL/dh0, dL/dc0."""
+    lo = np.int64(0)                # not the literal 0: a literal argument compiles each callee once more
     T, B, G4 = gates.shape
     H = dc.shape[1]
     R = dh.shape[1]
     proj = P_hr.shape[1] > 0
+    passes = 3 if proj else 2       # with a projection every unit's dm needs all of dhv first
     da = np.zeros_like(gates)
     dhs = np.zeros((T if proj else 0, B, R), gates.dtype)
     da_k = np.zeros((B, G4), gates.dtype)
@@ -243,12 +226,11 @@ def _backward_loop(gates, cp, cs, P_hh, P_hr, dy, dh, dc, lengths, reverse, spli
         for ch in prange(-split):
             b0, b1 = cc.chunk(ch, -split, B)
             for k in range(T - 1, -1, -1):
-                _upstream(k, b0, b1, 0, R, dy, dh, dhv, dhs, lengths, reverse)
-                _cell_grads(0, H, b0, b1, k, gates, cp, cs, dhv, P_hr, dc, da, da_k, dm_k, lengths, reverse, proj)
-                _recurrent_grads(0, R, b0, b1, k, P_hh, dhr, da_k, dhv, dh, lengths)
+                for p in range(passes):
+                    _backward_part(p, passes, k, lo, H, lo, R, b0, b1, gates, cp, cs, P_hh, P_hr, dy, dh, dc, da, dhs,
+                                   da_k, dm_k, dhv, dhr, lengths, reverse)
         return da, dhs
     if split > 1:           # hidden units: a barrier per pass (cpu_sync), one region in all
-        passes = 3 if proj else 2
         sync = cpu_sync.new_sync(split)
         for ch in prange(split):
             for k in range(T - 1, -1, -1):
@@ -256,15 +238,17 @@ def _backward_loop(gates, cp, cs, P_hh, P_hr, dy, dh, dc, lengths, reverse, spli
                     phase = passes * (T - 1 - k) + p
                     task = cpu_sync.next_task(sync, phase, ch)
                     while task >= 0:
-                        _backward_pass(p, passes, task, split, k, gates, cp, cs, P_hh, P_hr, dy, dh, dc, da, dhs, da_k,
-                                       dm_k, dhv, dhr, lengths, reverse)
+                        u0, u1 = cc.chunk(task, split, H)
+                        r0, r1 = cc.chunk(task, split, R)
+                        _backward_part(p, passes, k, u0, u1, r0, r1, lo, B, gates, cp, cs, P_hh, P_hr, dy, dh, dc, da,
+                                       dhs, da_k, dm_k, dhv, dhr, lengths, reverse)
                         cpu_sync.finish(sync, phase, task)
                         task = cpu_sync.next_task(sync, phase, ch)
         return da, dhs
     for k in range(T - 1, -1, -1):
-        _upstream(k, 0, B, 0, R, dy, dh, dhv, dhs, lengths, reverse)
-        _cell_grads(0, H, 0, B, k, gates, cp, cs, dhv, P_hr, dc, da, da_k, dm_k, lengths, reverse, proj)
-        _recurrent_grads(0, R, 0, B, k, P_hh, dhr, da_k, dhv, dh, lengths)
+        for p in range(passes):
+            _backward_part(p, passes, k, lo, H, lo, R, lo, B, gates, cp, cs, P_hh, P_hr, dy, dh, dc, da, dhs, da_k,
+                           dm_k, dhv, dhr, lengths, reverse)
     return da, dhs
 
 

@@ -69,21 +69,30 @@ def _recurrent_grads(u0, u1, b0, b1, k, P_hh, dhr, da_k, dh, lengths):
             dh[b, u0:u1] = dhr[b, u0:u1]
 
 
-_forward_units, _backward_units, _recurrent_grads = map(
-    cc.compile_units, (_forward_units, _backward_units, _recurrent_grads))
+def _backward_part(p, k, u0, u1, b0, b1, hs, P_hh, dy, dh, da, da_k, dhr, lengths, reverse, act):
+    """Pass p of backward step k for units u0..u1-1 and batch rows b0..b1-1: da, then dh_{t-1}."""
+    if p == 0:
+        _backward_units(u0, u1, b0, b1, k, hs, dy, dh, da, da_k, lengths, reverse, act)
+    else:
+        _recurrent_grads(u0, u1, b0, b1, k, P_hh, dhr, da_k, dh, lengths)
+
+
+_forward_units, _backward_units, _recurrent_grads, _backward_part = map(
+    cc.compile_units, (_forward_units, _backward_units, _recurrent_grads, _backward_part))
 
 
 @cc.kernel
 def _forward_loop(a, hp, hbuf, w_hh, P_hh, lengths, reverse, act, split, x1, w1, bias1):
     """a [T, B, H]: in x W_ih^T + b (or x1, w1, bias1 to form it: cpu_common.step_inputs), out h_t (0 at
     padding); hp [T, B, H] out; hbuf[0] = h0."""
+    lo = np.int64(0)                # not the literal 0: a literal argument compiles each callee once more
     T, B, H = a.shape
     rec = np.zeros((B, H), a.dtype)
     if split < -1:                  # batch rows: each thread takes its rows through every step, one region in all
         for ch in prange(-split):
             b0, b1 = cc.chunk(ch, -split, B)
             for k in range(T):
-                _forward_units(0, H, b0, b1, k, a, hp, w_hh, P_hh, rec, hbuf[k % 2], hbuf[1 - k % 2], lengths, reverse,
+                _forward_units(lo, H, b0, b1, k, a, hp, w_hh, P_hh, rec, hbuf[k % 2], hbuf[1 - k % 2], lengths, reverse,
                                act, x1, w1, bias1)
         return hbuf[T % 2]
     if split > 1:                   # hidden units: a barrier per step (cpu_sync), one region in all
@@ -93,13 +102,13 @@ def _forward_loop(a, hp, hbuf, w_hh, P_hh, lengths, reverse, act, split, x1, w1,
                 task = cpu_sync.next_task(sync, k, ch)
                 while task >= 0:
                     u0, u1 = cc.chunk(task, split, H)
-                    _forward_units(u0, u1, 0, B, k, a, hp, w_hh, P_hh, rec, hbuf[k % 2], hbuf[1 - k % 2], lengths,
+                    _forward_units(u0, u1, lo, B, k, a, hp, w_hh, P_hh, rec, hbuf[k % 2], hbuf[1 - k % 2], lengths,
                                    reverse, act, x1, w1, bias1)
                     cpu_sync.finish(sync, k, task)
                     task = cpu_sync.next_task(sync, k, ch)
         return hbuf[T % 2]
     for k in range(T):
-        _forward_units(0, H, 0, B, k, a, hp, w_hh, P_hh, rec, hbuf[k % 2], hbuf[1 - k % 2], lengths, reverse, act, x1,
+        _forward_units(lo, H, lo, B, k, a, hp, w_hh, P_hh, rec, hbuf[k % 2], hbuf[1 - k % 2], lengths, reverse, act, x1,
                        w1, bias1)
     return hbuf[T % 2]
 
@@ -107,6 +116,7 @@ def _forward_loop(a, hp, hbuf, w_hh, P_hh, lengths, reverse, act, split, x1, w1,
 @cc.kernel
 def _backward_loop(hs, P_hh, dy, dh, lengths, reverse, act, split):
     """Returns da [T, B, H]; dh [B, H] enters as dL/dh_n and leaves as dL/dh0."""
+    lo = np.int64(0)                # not the literal 0: a literal argument compiles each callee once more
     T, B, H = hs.shape
     da = np.zeros_like(hs)
     da_k = np.zeros((B, H), hs.dtype)
@@ -115,8 +125,8 @@ def _backward_loop(hs, P_hh, dy, dh, lengths, reverse, act, split):
         for ch in prange(-split):
             b0, b1 = cc.chunk(ch, -split, B)
             for k in range(T - 1, -1, -1):
-                _backward_units(0, H, b0, b1, k, hs, dy, dh, da, da_k, lengths, reverse, act)
-                _recurrent_grads(0, H, b0, b1, k, P_hh, dhr, da_k, dh, lengths)
+                for p in range(2):
+                    _backward_part(p, k, lo, H, b0, b1, hs, P_hh, dy, dh, da, da_k, dhr, lengths, reverse, act)
         return da
     if split > 1:           # hidden units: a barrier per pass (cpu_sync), one region in all
         sync = cpu_sync.new_sync(split)
@@ -127,16 +137,13 @@ def _backward_loop(hs, P_hh, dy, dh, lengths, reverse, act, split):
                     task = cpu_sync.next_task(sync, phase, ch)
                     while task >= 0:
                         u0, u1 = cc.chunk(task, split, H)
-                        if p == 0:
-                            _backward_units(u0, u1, 0, B, k, hs, dy, dh, da, da_k, lengths, reverse, act)
-                        else:
-                            _recurrent_grads(u0, u1, 0, B, k, P_hh, dhr, da_k, dh, lengths)
+                        _backward_part(p, k, u0, u1, lo, B, hs, P_hh, dy, dh, da, da_k, dhr, lengths, reverse, act)
                         cpu_sync.finish(sync, phase, task)
                         task = cpu_sync.next_task(sync, phase, ch)
         return da
     for k in range(T - 1, -1, -1):
-        _backward_units(0, H, 0, B, k, hs, dy, dh, da, da_k, lengths, reverse, act)
-        _recurrent_grads(0, H, 0, B, k, P_hh, dhr, da_k, dh, lengths)
+        for p in range(2):
+            _backward_part(p, k, lo, H, lo, B, hs, P_hh, dy, dh, da, da_k, dhr, lengths, reverse, act)
     return da
 
 
