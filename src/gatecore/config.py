@@ -31,6 +31,14 @@ CPU_PARALLEL_MIN_WEIGHTS_BACKWARD = int(os.environ.get("GATECORE_CPU_PARALLEL_MI
 # vs 69.0 ms, T=32 B=64 52.8 vs 56.4 (so W_hh's size no longer matters); GRU H=512 B=16 even. 0 = always; the
 # tests raise it to force the other paths
 CPU_ROW_SPLIT_MIN_WORK = int(os.environ.get("GATECORE_CPU_ROW_SPLIT_MIN_WORK", 0))
+# ... but a forward loop whose recurrent weights are larger than this (bytes) is split by hidden units: each
+# thread then streams its share of W_hh per step instead of all of it (an L2 here is 1 MB a core). Forward,
+# float32, 2 threads, 2-core AMD EPYC Zen 5, units vs rows in one process, alternating, median (share of pairs
+# units won): LSTM H=512 (4 MB) T=128 B=16 27.4 vs 30.3 ms (97%), T=16 B=16 3.97 vs 4.30 (95%), T=16 B=64
+# 12.8 vs 12.6 (32%); H=384 (2.4 MB) T=128 B=16 16.1 vs 17.3 (97%); GRU H=512 (3 MB) T=128 B=16 21.5 vs 23.2
+# (97%), T=16 B=16 3.48 vs 3.64 (87%), B=64 11.4 vs 11.7 (87%). The backward loops keep rows (LSTM H=512
+# T=128 B=16 fwd+bwd 99.4 rows vs 108.5 units)
+CPU_ROW_SPLIT_MAX_WEIGHT_BYTES = int(os.environ.get("GATECORE_CPU_ROW_SPLIT_MAX_WEIGHT_BYTES", 1 << 21))
 # A single sequence's recurrent product runs on packed W_hh from this many steps up (cpu_common.panels)
 CPU_PACKED_MIN_STEPS = 32
 # The GEMMs around the time loop (cpu_common.gemm) run on Numba's threads, in tasks of this many rows, from

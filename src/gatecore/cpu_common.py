@@ -209,8 +209,9 @@ def gemm(v, P, N, bias=None):
     In blocks of config.CPU_ROW_BLOCK rows (a block's rows of v stay in cache while P passes): with less than
     config.CPU_PARALLEL_MIN_WORK multiply-adds on the calling thread, else as tasks on Numba's threads, k cut
     into blocks of K_BLOCK (a block of P is shared by the tasks while it is in cache). Every output is
-    packed_products' fixed sum: the result does not depend on M, the thread count or the tasks. The cpu backend's only GEMM: OpenBLAS's threads spin for a while after each call and then take
-    the cores from Numba's (README, Threads)."""
+    packed_products' fixed sum: the result does not depend on M, the thread count or the tasks. The cpu
+    backend's only GEMM: OpenBLAS's threads spin for a while after each call and then take the cores from
+    Numba's (README, Threads)."""
     M, K = v.shape
     bias = np.zeros(0, v.dtype) if bias is None else bias
     if K == 0:
@@ -310,22 +311,25 @@ def chunks(B, G, H, R, min_weights, panel, threads):
     return threads if panel == 0 else max(1, min(threads, min(H, R) // panel))
 
 
-def _row_split(B, G, H, R, threads):
-    return threads > 1 and B >= 4 * threads and B * G * H * R >= config.CPU_ROW_SPLIT_MIN_WORK
+def _row_split(B, G, H, R, threads, weight_bytes=0):
+    return threads > 1 and B >= 4 * threads and B * G * H * R >= config.CPU_ROW_SPLIT_MIN_WORK \
+        and weight_bytes <= config.CPU_ROW_SPLIT_MAX_WEIGHT_BYTES
 
 
-def step_split(B, G, H, R, backward=False, panel=0):
+def step_split(B, G, H, R, backward=False, panel=0, itemsize=0):
     """How a time loop over B sequences of G * H units (h R wide) is cut over Numba's threads: -threads (batch
     rows, chunk's blocks) when every thread gets 4 or more rows and a step holds config.CPU_ROW_SPLIT_MIN_WORK
     multiply-adds (each thread then runs whole rows, products and cell, through every step in one parallel
-    region, with no per-row work duplicated), else chunks() (hidden units, a barrier per pass: cpu_sync) or 1;
-    1 inside on_this_thread(). panel: the width of the product's panels (panel_units)."""
+    region, with no per-row work duplicated) and, in a forward loop, the recurrent weights (G*H * R elements
+    of `itemsize` bytes) are at most config.CPU_ROW_SPLIT_MAX_WEIGHT_BYTES, else chunks() (hidden units, a
+    barrier per pass: cpu_sync) or 1; 1 inside on_this_thread(). panel: the width of the product's panels
+    (panel_units)."""
     if getattr(_this_thread, "serial", False):
         return 1
     threads = numba.get_num_threads()          # ~0.9 us a call: once per kernel call
     if threads == 1:
         return 1
-    if _row_split(B, G, H, R, threads):
+    if _row_split(B, G, H, R, threads, 0 if backward else G * H * R * itemsize):
         return -threads
     return chunks(B, G, H, R, config.CPU_PARALLEL_MIN_WEIGHTS_BACKWARD if backward else config.CPU_PARALLEL_MIN_WEIGHTS,
                   panel, threads)

@@ -287,8 +287,9 @@ def forward(x, w_ih, w_hh, b_ih, b_hh, h0, lengths, reverse, linear_before_reset
     hbuf = np.empty((2, B, H), x.dtype)
     hbuf[0] = 0 if h0 is None else h0
     P_hh = cc.panels(w_hh, T, B)
+    split = cc.step_split(B, 3, H, H, panel=cc.panel_units(P_hh), itemsize=x.dtype.itemsize)
     h_n = _forward_loop(gates, hn, hp, y, hbuf, w_hh, P_hh, b_hn, lengths, reverse, lbr,
-                        cc.step_split(B, 3, H, H, panel=cc.panel_units(P_hh)), x1, w1, bias1)
+                        split, x1, w1, bias1)
     saved = None
     if need_tape:
         saved = (x, w_ih, w_hh, gates, hn, hp, lengths, reverse, lbr, b_ih is not None)

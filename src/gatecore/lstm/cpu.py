@@ -270,8 +270,9 @@ def forward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, reverse, w_hr, need_tape
     w_hr_k = np.zeros((0, H), x.dtype) if w_hr is None else w_hr
     P_hh = cc.panels(w_hh, T, B)
     P_hr = np.zeros((0, 0, 0), x.dtype) if w_hr is None else cc.panels(w_hr, T, B)
+    split = cc.step_split(B, 4, H, R, panel=cc.panel_units(P_hh), itemsize=x.dtype.itemsize)
     h_n = _forward_loop(gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, w_hr_k, P_hr, lengths, reverse,
-                        cc.step_split(B, 4, H, R, panel=cc.panel_units(P_hh)), x1, w1, bias1)
+                        split, x1, w1, bias1)
     saved = None
     if need_tape:
         saved = (x, w_ih, w_hh, w_hr, gates, cp, cs, hp, lengths, reverse, b_ih is not None)

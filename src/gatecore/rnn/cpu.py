@@ -158,8 +158,9 @@ def forward(x, w_ih, w_hh, b_ih, b_hh, h0, lengths, reverse, nonlinearity, need_
     hbuf[0] = 0 if h0 is None else h0
     act = _ACT[nonlinearity]
     P_hh = cc.panels(w_hh, T, B)
+    split = cc.step_split(B, 1, H, H, panel=cc.panel_units(P_hh), itemsize=x.dtype.itemsize)
     h_n = _forward_loop(a, hp, hbuf, w_hh, P_hh, lengths, reverse, act,
-                        cc.step_split(B, 1, H, H, panel=cc.panel_units(P_hh)), x1, w1, bias1)
+                        split, x1, w1, bias1)
     saved = None
     if need_tape:
         saved = (x, w_ih, w_hh, a, hp, lengths, reverse, act, b_ih is not None)
