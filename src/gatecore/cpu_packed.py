@@ -185,18 +185,14 @@ def _pack_into(P, m, PW):
 
 
 @numba.njit(cache=config.CACHE, nogil=True)
-def _pack_copy(m):
-    """pack(m) one panel row at a time: for m = W.T, consecutive rows k read the next element of the same PW rows
-    of W, so the cache lines read stay in L1 for 16 (float32) or 8 (float64) rows. PW is a constant of each branch
-    (with PW computed from the itemsize the copy loops do not vectorise: 3x slower)."""
-    K, N = m.shape
+def _pack_copy(P, m):
+    """P = pack(m) one panel row at a time: for m = W.T, consecutive rows k read the next element of the same PW
+    rows of W, so the cache lines read stay in L1 for 16 (float32) or 8 (float64) rows. PW is a constant of each
+    branch (with PW computed from the itemsize the copy loops do not vectorise: 3x slower)."""
     if m.itemsize == 4:
-        P = np.empty(((N + 63) // 64, K, 64), m.dtype)
         _pack_into(P, m, 64)
     else:
-        P = np.empty(((N + 31) // 32, K, 32), m.dtype)
         _pack_into(P, m, 32)
-    return P
 
 
 def _codegen_transpose(context, builder, sig, args):
@@ -235,12 +231,11 @@ def _transpose_block(typingctx, panel, w, n0, k0, j0, rows, cols):
 
 
 @numba.njit(cache=config.CACHE, nogil=True)
-def _pack_transposed(w):
-    """pack(w.T) for w [N, K] C-contiguous, in blocks of W x W (one vector's lanes) transposed in registers."""
+def _pack_transposed(P, w):
+    """P = pack(w.T) for w [N, K] C-contiguous, in blocks of W x W (one vector's lanes) transposed in registers."""
     N, K = w.shape
     W = VECTOR_BYTES // w.itemsize
     PW = PANEL_BYTES // w.itemsize
-    P = np.empty(((N + PW - 1) // PW, K, PW), w.dtype)
     for p in range(P.shape[0]):
         panel = P[p]
         for j0 in range(0, PW, W):
@@ -248,17 +243,25 @@ def _pack_transposed(w):
             rows = min(W, max(0, N - n0))
             for k0 in range(0, K, W):
                 _transpose_block(panel, w, n0, k0, j0, rows, min(W, K - k0))
-    return P
 
 
 def pack(m):
     """The panels P [ceil(N / PW), K, PW] of m [K, N], C- or F-contiguous. For m = W.T (F), square blocks of W
     (one vector's lanes wide) are transposed in registers: float32, per weight, against the element-wise copy
     that m = W keeps, median of 41, same process: 256 x 64 0.63 -> 0.30 ns, 1024 x 256 0.54 -> 0.35, 2048 x 512
-    0.92 -> 0.36 (a plain copy of W: 0.27-0.29); float64 0.50-0.75 either way (memory-bound)."""
+    0.92 -> 0.36 (a plain copy of W: 0.27-0.29); float64 0.50-0.75 either way (memory-bound).
+
+    P is allocated by NumPy, not inside the kernel: NumPy asks for transparent huge pages from 4 MB up, Numba's
+    allocator does not, and a fresh 4 kB page costs ~1.6 us to fault in here (64 MB: 27 ms against 3.8 ms).
+    Arrays over 32 MB come fresh from the OS at every call (glibc's largest mmap threshold)."""
+    K, N = m.shape
+    PW = PANEL_BYTES // m.itemsize
+    P = np.empty(((N + PW - 1) // PW, K, PW), m.dtype)
     if m.flags.f_contiguous and not m.flags.c_contiguous:
-        return _pack_transposed(m.T)
-    return _pack_copy(m)
+        _pack_transposed(P, m.T)
+    else:
+        _pack_copy(P, m)
+    return P
 
 
 @numba.njit(cache=config.CACHE, nogil=True)

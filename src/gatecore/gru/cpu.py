@@ -222,15 +222,14 @@ def _forward_loop(gates, hn, hp, y, hbuf, w_hh, P_hh, b_hn, lengths, reverse, lb
 
 
 @cc.kernel
-def _backward_loop(gates, hn, hp, P_rz, P_n, dy, dh, lengths, reverse, lbr, split):
-    """Returns (dxp [T, B, 3H], dhn [T, B, H]: the n-column of dhp); dh [B, H] enters as dL/dh_n and leaves
-    as dL/dh0. P_rz = pack(W_h(r,z)), P_n = pack(W_hn) (gatecore.cpu_packed)."""
+def _backward_loop(gates, hn, hp, P_rz, P_n, dy, dh, lengths, reverse, lbr, split, dxp, dhn):
+    """Fills dxp [T, B, 3H] and dhn [T, B, H] (the n-column of dhp), both zeros in (allocated by the caller:
+    cpu_packed.pack says why); dh [B, H] enters as dL/dh_n and leaves as dL/dh0. P_rz = pack(W_h(r,z)),
+    P_n = pack(W_hn) (gatecore.cpu_packed)."""
     lo = np.int64(0)                # not the literal 0: a literal argument compiles each callee once more
     T, B, G3 = gates.shape
     H = G3 // 3
     passes = 2 if lbr else 3        # (the original variant: the reset gate's gradient needs all of da_n first)
-    dxp = np.zeros_like(gates)
-    dhn = np.zeros_like(hp)
     da_rz = np.zeros((B, 2 * H), gates.dtype)
     da_n = np.zeros((B, H), gates.dtype)
     dd = np.zeros((B, H), gates.dtype)
@@ -244,7 +243,7 @@ def _backward_loop(gates, hn, hp, P_rz, P_n, dy, dh, lengths, reverse, lbr, spli
                 for p in range(passes):
                     _backward_part(p, passes, k, lo, H, b0, b1, gates, hn, hp, P_rz, P_n, dy, dh, dxp, dhn, da_rz,
                                    da_n, dd, drh, p_rz, p_n, lengths, reverse, lbr)
-        return dxp, dhn
+        return
     if split > 1:           # hidden units: a barrier per pass (cpu_sync), one region in all
         sync = cpu_sync.new_sync(split)
         for ch in prange(split):
@@ -258,12 +257,11 @@ def _backward_loop(gates, hn, hp, P_rz, P_n, dy, dh, lengths, reverse, lbr, spli
                                        da_n, dd, drh, p_rz, p_n, lengths, reverse, lbr)
                         cpu_sync.finish(sync, phase, task)
                         task = cpu_sync.next_task(sync, phase, ch)
-        return dxp, dhn
+        return
     for k in range(T - 1, -1, -1):
         for p in range(passes):
             _backward_part(p, passes, k, lo, H, lo, B, gates, hn, hp, P_rz, P_n, dy, dh, dxp, dhn, da_rz, da_n, dd, drh,
                            p_rz, p_n, lengths, reverse, lbr)
-    return dxp, dhn
 
 
 def forward(x, w_ih, w_hh, b_ih, b_hh, h0, lengths, reverse, linear_before_reset, need_tape):
@@ -302,8 +300,9 @@ def backward(saved, dy, dh_n):
     B, H = dh_n.shape
     dh = dh_n.copy()
     P_rz, P_n = cc.pack(np.ascontiguousarray(w_hh[:2 * H])), cc.pack(np.ascontiguousarray(w_hh[2 * H:]))
-    dxp, dhn = _backward_loop(gates, hn, hp, P_rz, P_n, dy, dh, lengths, reverse, lbr,
-                               cc.step_split(B, 3, H, H, backward=True, panel=cc.panel_units(P_rz)))
+    dxp, dhn = np.zeros_like(gates), np.zeros_like(hp)
+    _backward_loop(gates, hn, hp, P_rz, P_n, dy, dh, lengths, reverse, lbr,
+                   cc.step_split(B, 3, H, H, backward=True, panel=cc.panel_units(P_rz)), dxp, dhn)
     dx, dw_ih, db_ih = cc.input_grads(dxp, x, w_ih)
     dw_hh = np.empty_like(w_hh)
     dw_hh[:2 * H] = cc.weight_grads(dxp[:, :, :2 * H], hp)

@@ -207,17 +207,15 @@ def _forward_loop(gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, w_hr, P_hr, lengths
 
 
 @cc.kernel
-def _backward_loop(gates, cp, cs, P_hh, P_hr, dy, dh, dc, lengths, reverse, split):
-    """Returns (da [T, B, 4H], dhs [T, B, R] or empty without projection); dh [B, R] and dc [B, H] enter as
-    dL/dh_n, dL/dc_n and leave as dL/dh0, dL/dc0."""
+def _backward_loop(gates, cp, cs, P_hh, P_hr, dy, dh, dc, lengths, reverse, split, da, dhs):
+    """Fills da [T, B, 4H] and (with a projection) dhs [T, B, R], both zeros in (allocated by the caller:
+    cpu_packed.pack says why); dh [B, R] and dc [B, H] enter as dL/dh_n, dL/dc_n and leave as dL/dh0, dL/dc0."""
     lo = np.int64(0)                # not the literal 0: a literal argument compiles each callee once more
     T, B, G4 = gates.shape
     H = dc.shape[1]
     R = dh.shape[1]
     proj = P_hr.shape[1] > 0
     passes = 3 if proj else 2       # with a projection every unit's dm needs all of dhv first
-    da = np.zeros_like(gates)
-    dhs = np.zeros((T if proj else 0, B, R), gates.dtype)
     da_k = np.zeros((B, G4), gates.dtype)
     dm_k = np.zeros((B, H if proj else 0), gates.dtype)
     dhv = np.zeros((B, R), gates.dtype)
@@ -229,7 +227,7 @@ def _backward_loop(gates, cp, cs, P_hh, P_hr, dy, dh, dc, lengths, reverse, spli
                 for p in range(passes):
                     _backward_part(p, passes, k, lo, H, lo, R, b0, b1, gates, cp, cs, P_hh, P_hr, dy, dh, dc, da, dhs,
                                    da_k, dm_k, dhv, dhr, lengths, reverse)
-        return da, dhs
+        return
     if split > 1:           # hidden units: a barrier per pass (cpu_sync), one region in all
         sync = cpu_sync.new_sync(split)
         for ch in prange(split):
@@ -244,12 +242,11 @@ def _backward_loop(gates, cp, cs, P_hh, P_hr, dy, dh, dc, lengths, reverse, spli
                                        dhs, da_k, dm_k, dhv, dhr, lengths, reverse)
                         cpu_sync.finish(sync, phase, task)
                         task = cpu_sync.next_task(sync, phase, ch)
-        return da, dhs
+        return
     for k in range(T - 1, -1, -1):
         for p in range(passes):
             _backward_part(p, passes, k, lo, H, lo, R, lo, B, gates, cp, cs, P_hh, P_hr, dy, dh, dc, da, dhs, da_k,
                            dm_k, dhv, dhr, lengths, reverse)
-    return da, dhs
 
 
 def forward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, reverse, w_hr, need_tape):
@@ -286,8 +283,11 @@ def backward(saved, dy, dh_n, dc_n):
     dh, dc = dh_n.copy(), dc_n.copy()
     P_hr = cc.pack(np.zeros((0, H), x.dtype) if w_hr is None else np.ascontiguousarray(w_hr))
     P_hh = cc.pack(np.ascontiguousarray(w_hh))
-    da, dhs = _backward_loop(gates, cp, cs, P_hh, P_hr, dy, dh, dc, lengths, reverse,
-                             cc.step_split(B, 4, H, w_hh.shape[1], backward=True, panel=cc.panel_units(P_hh)))
+    T, R = gates.shape[0], w_hh.shape[1]
+    da = np.zeros_like(gates)
+    dhs = np.zeros((T if w_hr is not None else 0, B, R), x.dtype)
+    _backward_loop(gates, cp, cs, P_hh, P_hr, dy, dh, dc, lengths, reverse,
+                   cc.step_split(B, 4, H, R, backward=True, panel=cc.panel_units(P_hh)), da, dhs)
     dx, dw_ih, db = cc.input_grads(da, x, w_ih)
     grads = {"dx": dx, "dh0": dh, "dc0": dc, "dw_ih": dw_ih, "dw_hh": cc.weight_grads(da, hp)}
     if w_hr is not None:

@@ -114,11 +114,11 @@ def _forward_loop(a, hp, hbuf, w_hh, P_hh, lengths, reverse, act, split, x1, w1,
 
 
 @cc.kernel
-def _backward_loop(hs, P_hh, dy, dh, lengths, reverse, act, split):
-    """Returns da [T, B, H]; dh [B, H] enters as dL/dh_n and leaves as dL/dh0."""
+def _backward_loop(hs, P_hh, dy, dh, lengths, reverse, act, split, da):
+    """Fills da [T, B, H], zeros in (allocated by the caller: cpu_packed.pack says why); dh [B, H] enters as
+    dL/dh_n and leaves as dL/dh0."""
     lo = np.int64(0)                # not the literal 0: a literal argument compiles each callee once more
     T, B, H = hs.shape
-    da = np.zeros_like(hs)
     da_k = np.zeros((B, H), hs.dtype)
     dhr = np.zeros((B, H), hs.dtype)
     if split < -1:          # batch rows: a block's dh_{t-1} needs only its own rows' da, so one region in all
@@ -127,7 +127,7 @@ def _backward_loop(hs, P_hh, dy, dh, lengths, reverse, act, split):
             for k in range(T - 1, -1, -1):
                 for p in range(2):
                     _backward_part(p, k, lo, H, b0, b1, hs, P_hh, dy, dh, da, da_k, dhr, lengths, reverse, act)
-        return da
+        return
     if split > 1:           # hidden units: a barrier per pass (cpu_sync), one region in all
         sync = cpu_sync.new_sync(split)
         for ch in prange(split):
@@ -140,11 +140,10 @@ def _backward_loop(hs, P_hh, dy, dh, lengths, reverse, act, split):
                         _backward_part(p, k, u0, u1, lo, B, hs, P_hh, dy, dh, da, da_k, dhr, lengths, reverse, act)
                         cpu_sync.finish(sync, phase, task)
                         task = cpu_sync.next_task(sync, phase, ch)
-        return da
+        return
     for k in range(T - 1, -1, -1):
         for p in range(2):
             _backward_part(p, k, lo, H, lo, B, hs, P_hh, dy, dh, da, da_k, dhr, lengths, reverse, act)
-    return da
 
 
 def forward(x, w_ih, w_hh, b_ih, b_hh, h0, lengths, reverse, nonlinearity, need_tape):
@@ -174,8 +173,9 @@ def backward(saved, dy, dh_n):
     B, H = dh_n.shape
     dh = dh_n.copy()
     P_hh = cc.pack(np.ascontiguousarray(w_hh))
-    da = _backward_loop(hs, P_hh, dy, dh, lengths, reverse, act,
-                        cc.step_split(B, 1, H, H, backward=True, panel=cc.panel_units(P_hh)))
+    da = np.zeros_like(hs)
+    _backward_loop(hs, P_hh, dy, dh, lengths, reverse, act,
+                   cc.step_split(B, 1, H, H, backward=True, panel=cc.panel_units(P_hh)), da)
     dx, dw_ih, db = cc.input_grads(da, x, w_ih)
     grads = {"dx": dx, "dh0": dh, "dw_ih": dw_ih, "dw_hh": cc.weight_grads(da, hp)}
     return cc.with_bias_grads(grads, has_bias, db, db.copy())
