@@ -61,6 +61,20 @@ def test_tiny_bench_run(tmp_path):
     assert (out / "bench.png").stat().st_size > 0
 
 
+def test_rounds_take_the_median_of_the_whole_matrix_timed_again(tmp_path):
+    out = tmp_path / "bench"
+    rc = main(["bench", "--sizes", "4x2x8,3x1x4", "--cells", "rnn", "--backends", "numpy", "--peers", "numpy-loop",
+               "--min-time", "0.01", "--out", str(out), "--no-progress", "--no-backward", "--rounds", "3"])
+    assert rc == 0
+    report = json.loads((out / "bench.json").read_text())
+    assert report["meta"]["rounds"] == 3 and len(report["records"]) == 4
+    for r in report["records"]:
+        assert len(r["round_seconds"]) == 3 and r["seconds"] == sorted(r["round_seconds"])[1]
+    assert "median of 3 rounds" in (out / "bench.md").read_text()
+    with pytest.raises(SystemExit, match="--rounds"):
+        main(["bench", "--sizes", "4x2x8", "--rounds", "0", "--out", str(out), "--no-progress"])
+
+
 def test_summary_geomean_and_worst():
     recs = [{"impl": "cpu", "cell": "lstm", "mode": "forward", "T": t, "B": 1, "H": 8,
              "ratio": {"torch": r, "onnxruntime": 2 * r}} for t, r in ((1, 2.0), (2, 0.5), (3, 4.0))]

@@ -72,31 +72,42 @@ def median_seconds(fn, min_time=0.3, max_calls=200):
     return statistics.median(times)
 
 
-def measure(impls, cells, sizes, dtype="float32", backward=True, min_time=0.3, progress=None):
-    """[record] for every (cell, size, impl, mode); a record holds the time or the reason it was skipped."""
-    records = []
-    for cell, (T, B, H), impl in itertools.product(cells, sizes, impls):
-        try:
-            fwd, fwd_bwd = make(impl, cell, T, B, H, H, dtype)
-        except Exception as e:
-            fwd = fwd_bwd = None
-            reason = f"{type(e).__name__}: {e}"
-        for mode, fn in zip(MODES, (fwd, fwd_bwd if backward else None)):
-            if mode == "forward+backward" and not backward:
-                continue
-            rec = {"cell": cell, "impl": impl, "mode": mode, "T": T, "B": B, "I": H, "H": H, "dtype": dtype,
-                   "flops": flops(cell, T, B, H, H, backward=mode != "forward")}
-            if fn is None:
-                rec["skipped"] = reason if fwd is None else f"{impl} offers no {mode}"
-            else:
-                try:
-                    s = median_seconds(fn, min_time)
-                    rec.update(seconds=s, seq_per_s=B / s, gflops=rec["flops"] / s / 1e9)
-                except Exception as e:  # a broken implementation is reported, the others still get timed
-                    rec["skipped"] = f"failed: {type(e).__name__}: {e}"
-            records.append(rec)
-            if progress is not None:
-                progress.update(1)
+def measure(impls, cells, sizes, dtype="float32", backward=True, min_time=0.3, progress=None, rounds=1):
+    """[record] for every (cell, size, impl, mode); a record holds the time or the reason it was skipped.
+
+    With rounds > 1 the whole matrix is timed that many times over and a point's time is the median of its
+    rounds (each round's time kept in round_seconds): a burst of load on a shared machine then hits one round
+    of a point, not all of them, and the implementations of a point are timed minutes apart as often as not."""
+    records = {}
+    for _ in range(rounds):
+        for cell, (T, B, H), impl in itertools.product(cells, sizes, impls):
+            try:
+                fwd, fwd_bwd = make(impl, cell, T, B, H, H, dtype)
+            except Exception as e:
+                fwd = fwd_bwd = None
+                reason = f"{type(e).__name__}: {e}"
+            for mode, fn in zip(MODES, (fwd, fwd_bwd if backward else None)):
+                if mode == "forward+backward" and not backward:
+                    continue
+                rec = records.setdefault((cell, T, B, H, impl, mode), {
+                    "cell": cell, "impl": impl, "mode": mode, "T": T, "B": B, "I": H, "H": H, "dtype": dtype,
+                    "flops": flops(cell, T, B, H, H, backward=mode != "forward"), "round_seconds": []})
+                if fn is None:
+                    rec["skipped"] = reason if fwd is None else f"{impl} offers no {mode}"
+                elif "skipped" not in rec:
+                    try:
+                        rec["round_seconds"].append(median_seconds(fn, min_time))
+                    except Exception as e:  # a broken implementation is reported, the others still get timed
+                        rec["skipped"] = f"failed: {type(e).__name__}: {e}"
+                if progress is not None:
+                    progress.update(1)
+    for rec in records.values():
+        if "skipped" in rec:
+            del rec["round_seconds"]
+        else:
+            s = statistics.median(rec["round_seconds"])
+            rec.update(seconds=s, seq_per_s=rec["B"] / s, gflops=rec["flops"] / s / 1e9)
+    records = list(records.values())
     _add_ratios(records)
     return records
 
@@ -215,15 +226,17 @@ def run_bench(args) -> int:
             print(f"skipping {n}: {why_not(n)}")
     set_threads(args.threads)
     min_time = args.min_time if args.min_time is not None else (0.05 if args.quick else 0.3)
-    total = len(cells) * len(sizes) * len(usable) * (1 if args.no_backward else 2)
+    if args.rounds < 1:
+        raise SystemExit(f"gatecore bench: --rounds must be >= 1, got {args.rounds}")
+    total = len(cells) * len(sizes) * len(usable) * (1 if args.no_backward else 2) * args.rounds
     with tqdm(total=total, desc="bench", disable=args.no_progress, dynamic_ncols=True) as bar:
-        records = measure(usable, cells, sizes, args.dtype, not args.no_backward, min_time, bar)
+        records = measure(usable, cells, sizes, args.dtype, not args.no_backward, min_time, bar, args.rounds)
     summary = summarise(records)
     os.makedirs(args.out, exist_ok=True)
     meta = {"machine": platform.machine(), "processor": _cpu_model(), "cpus": os.cpu_count(),
             "python": platform.python_version(), "gatecore": gc.__version__, "commit": _commit(),
             "versions": _versions(usable), "backends": status, "dtype": args.dtype, "min_time": min_time,
-            "threads": args.threads}
+            "threads": args.threads, "rounds": args.rounds}
     with open(os.path.join(args.out, "bench.json"), "w") as f:
         json.dump({"meta": meta, "records": records, "summary": summary}, f, indent=1)
     md = f"{_describe(meta)}\n\n{table(records)}\n\n{summary_table(summary)}\n"
@@ -276,4 +289,5 @@ def _describe(meta):
     versions = ", ".join(f"{k} {v}" for k, v in meta["versions"].items())
     return (f"Machine: {meta['processor']} ({meta['machine']}, {meta['cpus']} CPUs), Python {meta['python']}, "
             f"{versions}; gatecore {meta['gatecore']} at {meta['commit'] or 'an unknown commit'}; {meta['dtype']}, "
-            f"{meta['threads'] or 'default'} threads, min_time {meta['min_time']} s.")
+            f"{meta['threads'] or 'default'} threads, min_time {meta['min_time']} s"
+            + (f", median of {meta['rounds']} rounds of the whole matrix." if meta.get("rounds", 1) > 1 else "."))

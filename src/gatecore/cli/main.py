@@ -39,6 +39,8 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--min-time", type=float, default=None, help="seconds of timing per point")
     b.add_argument("--threads", type=int, default=None,
                    help="threads for every implementation alike (numba, torch, onnxruntime); default: each its own")
+    b.add_argument("--rounds", type=int, default=1,
+                   help="time the whole matrix this many times; a point's time is the median of its rounds")
     b.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     c = sub.add_parser("check", help="every available backend against the references; exit 1 on any failure")
