@@ -44,6 +44,11 @@ CPU_PACKED_MIN_STEPS = 32
 # The GEMMs around the time loop (cpu_common.gemm) run on Numba's threads, in tasks of this many rows, from
 # CPU_PARALLEL_MIN_WORK multiply-adds up
 CPU_ROW_BLOCK = 64
+# ... each task over all of k when the packed operand has at most this many bytes (cpu_common.k_block), else in
+# blocks of 256 k. Median GFLOP/s, 2 threads, this 2-core AMD EPYC Zen 5, blocks vs all of k (same bits):
+# M x K x N = 8192 x 512 x 2048 (P 4 MB) 297 vs 310, 8192 x 2048 x 512 283 vs 367, 2048 x 512 x 2048 291 vs 333,
+# 8192 x 256 x 1024 334 vs 357; but a weight gradient's 2048 x 8192 x 512 (P 16 MB) 288 vs 204
+CPU_GEMM_FULL_K_MAX_BYTES = int(os.environ.get("GATECORE_CPU_GEMM_FULL_K_MAX_BYTES", 1 << 22))
 
 # CUDA kernels
 _CUDASIM = os.environ.get("NUMBA_ENABLE_CUDASIM") == "1"    # one Python thread per CUDA thread: keep blocks small

@@ -156,7 +156,15 @@ def state_or_zeros(a, B, width, dtype):
     return np.zeros((B, width), dtype) if a is None else a.copy()
 
 
-K_BLOCK = 2 * KC                # rows of P per pass of the threaded GEMM (its P block stays in L2)
+K_BLOCK = 2 * KC                # rows of P per pass of the threaded GEMM when P is large (k_block)
+
+
+def k_block(P):
+    """How many rows of P (k) the threaded GEMM's tasks take per pass: all of them (each task writes its rows of
+    out once, and they stay in cache across k) when P has at most config.CPU_GEMM_FULL_K_MAX_BYTES, else
+    K_BLOCK (a block of P then stays in L2 while every task of a thread passes over it; out is read and written
+    once per block)."""
+    return P.shape[1] if P.size * P.itemsize <= config.CPU_GEMM_FULL_K_MAX_BYTES else K_BLOCK
 
 
 @inline
@@ -177,11 +185,11 @@ def _gemm_serial(out, P, v, bias, rows):
 
 
 @kernel
-def _gemm_parallel(out, P, v, bias, rows):
+def _gemm_parallel(out, P, v, bias, rows, kblock):
     M = out.shape[0]
     K = P.shape[1]
-    for ka in range(0, K, K_BLOCK):
-        kb = min(K, ka + K_BLOCK)
+    for ka in range(0, K, kblock):
+        kb = min(K, ka + kblock)
         for c in prange((M + rows - 1) // rows):
             _gemm_block(out, P, v, bias, c * rows, min(M, c * rows + rows), ka, kb)
 
@@ -222,7 +230,7 @@ def gemm(v, P, N, bias=None):
             or numba.get_num_threads() == 1:
         _gemm_serial(out, P, v, bias, config.CPU_ROW_BLOCK)
     else:
-        _gemm_parallel(out, P, v, bias, config.CPU_ROW_BLOCK)
+        _gemm_parallel(out, P, v, bias, config.CPU_ROW_BLOCK, k_block(P))
     return out
 
 
@@ -239,19 +247,20 @@ def matmul(a, b, bias=None):
             return np.zeros((M, N), a.dtype) + bias
         parallel = N * M * K >= config.CPU_PARALLEL_MIN_WORK and not getattr(_this_thread, "serial", False) \
             and numba.get_num_threads() > 1
-        return _gemm_transposed(pack(a.T), bT, bias, M, config.CPU_ROW_BLOCK, parallel)
+        P = pack(a.T)
+        return _gemm_transposed(P, bT, bias, M, config.CPU_ROW_BLOCK, parallel, k_block(P))
     return gemm(a, pack(b), N, bias)
 
 
 @numba.njit(**JIT)
-def _gemm_transposed(P, v, bias, M, rows, parallel):
+def _gemm_transposed(P, v, bias, M, rows, parallel, kblock):
     """(v @ m)^T + bias, C-contiguous [M, N], for P = pack(m), m [K, M], v [N, K]: gemm's products into [N, M],
     then transposed in tiles of 16 x 16 with the bias added on the way (matmul's few-rows case, one call)."""
     N = v.shape[0]
     vm = np.empty((N, M), v.dtype)
     none = np.zeros(0, v.dtype)
     if parallel:
-        _gemm_parallel(vm, P, v, none, rows)
+        _gemm_parallel(vm, P, v, none, rows, kblock)
     else:
         _gemm_serial(vm, P, v, none, rows)
     out = np.empty((M, N), v.dtype)
