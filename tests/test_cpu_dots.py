@@ -1,6 +1,6 @@
 """gatecore.cpu_dots on its own: products against a float64 matmul, bitwise the same wherever the ranges of
-rows of w and of v are cut (so the 4 x 4, 1 x 4, 8 x 1 and 1 x 1 blocks give each output the same bits), and
-NaN confined to the rows of v that hold it."""
+rows of w and of v are cut (so the 4 x 4, 1 x 4, 16 x 1, 8 x 1 and 1 x 1 blocks give each output the same
+bits), and NaN confined to the rows of v that hold it."""
 import numpy as np
 import pytest
 from hypothesis import given, settings

@@ -84,6 +84,10 @@ def _codegen_dots(R, BV):
         accs = [builder.load(acc[j][i]) for j in range(BV) for i in range(R)]
         group = min(len(accs), W)                     # at most W sums fit one vector (4 x 4 in float64: two)
         sums = [_fold(builder, V, accs[g:g + group]) for g in range(0, len(accs), group)]
+        if BV == 1 and group == W:                    # a vector of sums is W consecutive outputs of one row
+            for g, vector in enumerate(sums):
+                builder.store(vector, V.at(out, rows_v[0], rows_w[g * W]), align=V.size)
+            return context.get_dummy_value()
         for j, r in enumerate(rows_v):
             for i in range(R):
                 e = j * R + i
@@ -103,15 +107,16 @@ def _dots(R, BV):
     return dots
 
 
-_dots8x1, _dots1x1, _dots4x4, _dots1x4 = _dots(8, 1), _dots(1, 1), _dots(4, 4), _dots(1, 4)
+_dots16x1, _dots8x1, _dots1x1, _dots4x4, _dots1x4 = _dots(16, 1), _dots(8, 1), _dots(1, 1), _dots(4, 4), _dots(1, 4)
 
 
 @numba.njit(cache=config.CACHE, nogil=True)
 def products(out, w, v, n0, n1, b0=0, b1=-1):
     """out[b, n] = w[n] . v[b] for n in [n0, n1) and b in [b0, b1) (b1 = -1: every row of v); w [N, K],
     v [M, K], out [M, N], all C-contiguous. Blocks of 4 rows of v x 4 rows of w (each weight loaded once for
-    four rows of v), single rows of v against 8 rows of w; the rows left over one at a time. A called function,
-    not inlined: compiled once per array type instead of at each of the kernels' call sites."""
+    four rows of v), single rows of v against 16 rows of w (in float32 the 16 sums leave as one vector store),
+    then 8; the rows left over one at a time. A called function, not inlined: compiled once per array type
+    instead of at each of the kernels' call sites."""
     if b1 < 0:
         b1 = v.shape[0]
     K = w.shape[1]
@@ -127,6 +132,9 @@ def products(out, w, v, n0, n1, b0=0, b1=-1):
         b += 4
     while b < b1:
         n = n0
+        while n + 16 <= n1:
+            _dots16x1(out, w, v, n, b, K)
+            n += 16
         while n + 8 <= n1:
             _dots8x1(out, w, v, n, b, K)
             n += 8
