@@ -40,7 +40,7 @@ def _cuts(n, draw):
 
 
 @settings(max_examples=30, deadline=None)
-@given(dtype=st.sampled_from(DTYPES), B=st.integers(1, 9), K=st.integers(1, 300), N=st.integers(1, 140),
+@given(dtype=st.sampled_from(DTYPES), B=st.integers(1, 30), K=st.integers(1, 300), N=st.integers(1, 140),
        data=st.data())
 def test_products_match_float64_and_do_not_depend_on_cuts(dtype, B, K, N, data):
     rng = np.random.default_rng(B * 10**6 + K * 1000 + N)
@@ -68,3 +68,22 @@ def test_products_match_float64_and_do_not_depend_on_cuts(dtype, B, K, N, data):
     alone = np.zeros((1, N), dtype)
     cpu_packed.packed_products(alone, P, np.ascontiguousarray(v[B - 1:]), 0, N)
     assert np.array_equal(alone[0], out[B - 1])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_one_vector_of_columns_in_blocks_of_12_rows_gives_the_rows_own_bits(dtype):
+    """Columns that fit one vector (16 float32, 8 float64: matmul's T*B <= 16 case) take blocks of 12 rows of v;
+    each row must still be the bits it has on its own, and close to float64."""
+    rng = np.random.default_rng(12)
+    W = cpu_packed.VECTOR_BYTES // np.dtype(dtype).itemsize
+    m = rng.standard_normal((300, W)).astype(dtype)
+    v = rng.standard_normal((29, 300)).astype(dtype)
+    P = cpu_packed.pack(m)
+    out = np.full((29, W), np.nan, dtype)
+    cpu_packed.packed_products(out, P, v, 0, W)
+    for b in range(29):
+        alone = np.zeros((1, W), dtype)
+        cpu_packed.packed_products(alone, P, np.ascontiguousarray(v[b:b + 1]), 0, W)
+        assert np.array_equal(alone[0], out[b])
+    reference = v.astype(np.float64) @ m.astype(np.float64)
+    assert np.abs(out - reference).max() <= REL_TOL[dtype] * np.abs(v).max() * np.abs(m).max() * 300

@@ -35,7 +35,7 @@ from numba import prange
 
 from . import config, cpu_math
 from .cpu_dots import products
-from .cpu_packed import KC, pack, packed_products
+from .cpu_packed import KC, VECTOR_BYTES, pack, packed_products, transpose_block
 
 JIT = dict(cache=config.CACHE, nogil=True, fastmath=config.FASTMATH, error_model="numpy")
 # only explicit prange loops run in parallel: Numba would otherwise turn each np.zeros and array assignment
@@ -255,7 +255,8 @@ def matmul(a, b, bias=None):
 @numba.njit(**JIT)
 def _gemm_transposed(P, v, bias, M, rows, parallel, kblock):
     """(v @ m)^T + bias, C-contiguous [M, N], for P = pack(m), m [K, M], v [N, K]: gemm's products into [N, M],
-    then transposed in tiles of 16 x 16 with the bias added on the way (matmul's few-rows case, one call)."""
+    then transposed in tiles of one vector's lanes square, in registers (cpu_packed.transpose_block), and the bias
+    added (matmul's few-rows case, one call)."""
     N = v.shape[0]
     vm = np.empty((N, M), v.dtype)
     none = np.zeros(0, v.dtype)
@@ -264,11 +265,18 @@ def _gemm_transposed(P, v, bias, M, rows, parallel, kblock):
     else:
         _gemm_serial(vm, P, v, none, rows)
     out = np.empty((M, N), v.dtype)
-    for n0 in range(0, N, 16):
-        n1 = min(N, n0 + 16)
+    W = VECTOR_BYTES // v.itemsize
+    full = N // W * W
+    for n0 in range(0, full, W):
+        for m0 in range(0, M, W):
+            transpose_block(out, vm, n0, m0, n0, W, min(W, M - m0))
+    for m in range(M):
+        for n in range(full, N):
+            out[m, n] = vm[n, m]
+    if bias.shape[0] > 0:
         for m in range(M):
-            for n in range(n0, n1):
-                out[m, n] = vm[n, m] + bias[n] if bias.shape[0] > 0 else vm[n, m]
+            for n in range(N):
+                out[m, n] += bias[n]
     return out
 
 

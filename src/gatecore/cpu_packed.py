@@ -104,9 +104,10 @@ class _Vectors:
         return b.bitcast(cgutils.pointer_add(b, ary.data, offset), self.scalar.as_pointer())
 
 
-def _codegen_block(MR):
+def _codegen_block(MR, one_vector=False):
     """LLVM IR for out[b:b+MR, n:n+valid] (+)= v[b:b+MR, k0:k1] @ panel[k0:k1, o:o+valid]: each product summed
-    in registers from zero (one chain of FMAs in k order), then stored, or added to out (accumulate)."""
+    in registers from zero (one chain of FMAs in k order), then stored, or added to out (accumulate).
+    one_vector: only the one-vector block (the caller keeps valid <= one vector's lanes)."""
     def codegen(context, builder, sig, args):
         out, v, panel = (context.make_array(t)(context, builder, a) for t, a in zip(sig.args[:3], args[:3]))
         b, n, o, valid, k0, k1, accumulate = args[3:]
@@ -132,6 +133,9 @@ def _codegen_block(MR):
                                            builder.load(acc[r][j]))
                     V.store(total, where, masks[j])
 
+        if one_vector:
+            block(1)
+            return context.get_dummy_value()
         # 1, 2 or all 4 vectors (3 take 4, one masked off): fewer copies of the loop to compile
         vectors = builder.sdiv(builder.add(valid, const(W - 1)), const(W))
         done = builder.append_basic_block("done")
@@ -148,7 +152,7 @@ def _codegen_block(MR):
     return codegen
 
 
-def _block(MR):
+def _block(MR, one_vector=False):
     @intrinsic
     def block(typingctx, out, v, panel, b, n, o, valid, k0, k1, accumulate):
         arrays = (out, v, panel)
@@ -157,11 +161,14 @@ def _block(MR):
                 or "C" != panel.layout:
             raise TypingError("cpu_packed: out, v and panel must be 2-d float arrays of one dtype, out and panel "
                               "C-contiguous")
-        return types.void(*arrays, *[types.intp] * 6, types.boolean), _codegen_block(MR)
+        return types.void(*arrays, *[types.intp] * 6, types.boolean), _codegen_block(MR, one_vector)
     return block
 
 
 _block1, _block2, _block4, _block6 = (_block(MR) for MR in (1, 2, 4, 6))
+# one vector of columns (matmul's few-rows case: a T=16, B=1 projection): 12 rows keep 12 chains of FMAs in flight
+# where 6 would wait on the FMA latency
+_block12 = _block(12, one_vector=True)
 
 
 @numba.njit(cache=config.CACHE, nogil=True, inline="always")
@@ -223,7 +230,9 @@ def _codegen_transpose(context, builder, sig, args):
 
 
 @intrinsic
-def _transpose_block(typingctx, panel, w, n0, k0, j0, rows, cols):
+def transpose_block(typingctx, panel, w, n0, k0, j0, rows, cols):
+    """panel[k0 + kk, j0 + i] = w[n0 + i, k0 + kk] for i < W, kk < cols (zero for i >= rows), W = one vector's
+    lanes: every lane i < W of the cols rows of panel is written."""
     if any(not isinstance(a, types.Array) or a.ndim != 2 or a.layout != "C" or a.dtype != panel.dtype
            or a.dtype not in (types.float32, types.float64) for a in (panel, w)):
         raise TypingError("cpu_packed: panel and w must be C-contiguous 2-d float arrays of one dtype")
@@ -242,7 +251,7 @@ def _pack_transposed(P, w):
             n0 = p * PW + j0
             rows = min(W, max(0, N - n0))
             for k0 in range(0, K, W):
-                _transpose_block(panel, w, n0, k0, j0, rows, min(W, K - k0))
+                transpose_block(panel, w, n0, k0, j0, rows, min(W, K - k0))
 
 
 def pack(m):
@@ -283,6 +292,10 @@ def packed_products(out, P, v, n0, n1, b0=0, b1=-1, ka=0, kb=-1):
         for k0 in range(ka, kb, KC):
             k1 = min(kb, k0 + KC)
             b = b0
+            if VECTORS * valid <= PW:
+                while b + 12 <= b1:
+                    _block12(out, v, panel, b, n, o, valid, k0, k1, k0 > 0)
+                    b += 12
             while b + 6 <= b1:
                 _block6(out, v, panel, b, n, o, valid, k0, k1, k0 > 0)
                 b += 6
