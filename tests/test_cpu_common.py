@@ -3,6 +3,7 @@ import numba
 import numpy as np
 import pytest
 
+import gatecore
 from gatecore import config, cpu_common
 
 
@@ -49,3 +50,55 @@ def test_gemm_over_all_of_k_or_in_blocks_gives_the_same_bits(dtype, M, K, N, mon
     want = v.astype(np.float64) @ m.astype(np.float64) + bias
     tol = 1e-4 if dtype == np.float32 else 1e-12
     np.testing.assert_allclose(got["full"], want, rtol=tol, atol=tol * np.sqrt(K))
+
+
+def _chunk_case(cell, B, reverse, ragged, proj, lbr, dtype):
+    rng = np.random.default_rng(B * 7 + reverse * 3 + ragged)
+    T, I, H = 9, 5, 6
+    G = {"lstm": 4, "gru": 3}[cell]
+    x = rng.standard_normal((T, B, I)).astype(dtype)
+    w_ih, b_ih, b_hh = (rng.standard_normal(s).astype(dtype) * 0.5 for s in ((G * H, I), (G * H,), (G * H,)))
+    R = 4 if proj else H
+    w_hh = rng.standard_normal((G * H, R)).astype(dtype) * 0.5
+    h0 = rng.standard_normal((B, R)).astype(dtype)
+    lengths = rng.integers(0, T + 1, B) if ragged else None
+    if cell == "lstm":
+        w_hr = rng.standard_normal((R, H)).astype(dtype) * 0.5 if proj else None
+        c0 = rng.standard_normal((B, H)).astype(dtype)
+        return lambda: gatecore.lstm_forward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths=lengths, reverse=reverse,
+                                             w_hr=w_hr, backend="cpu")
+    return lambda: gatecore.gru_forward(x, w_ih, w_hh, b_ih, b_hh, h0, lengths=lengths, reverse=reverse,
+                                        linear_before_reset=lbr, backend="cpu")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("cell, proj, lbr", [("lstm", False, True), ("lstm", True, True), ("gru", False, True),
+                                             ("gru", False, False)])
+@pytest.mark.parametrize("B", [1, 5])
+@pytest.mark.parametrize("reverse, ragged", [(False, False), (False, True), (True, False), (True, True)])
+def test_forward_in_time_chunks_gives_the_same_bits(cell, proj, lbr, B, reverse, ragged, dtype, monkeypatch):
+    """A forward without a tape run in chunks of steps (time_chunks: 2 steps each, T = 9 so the last one takes
+    3) equals the forward in one run, bit for bit: y, h_n (and c_n)."""
+    run = _chunk_case(cell, B, reverse, ragged, proj, lbr, dtype)
+    whole = run()
+    monkeypatch.setattr(config, "CPU_CHUNK_MIN_BYTES", 0)
+    monkeypatch.setattr(config, "CPU_CHUNK_BYTES", 1)
+    chunked = run()
+    for a, b in zip(whole, chunked):
+        assert np.array_equal(a, b)
+    assert not np.array_equal(whole[0], 0 * whole[0])
+
+
+def test_time_chunks_are_even_and_never_one_step_at_the_end(monkeypatch):
+    monkeypatch.setattr(config, "CPU_CHUNK_MIN_BYTES", 0)
+    monkeypatch.setattr(config, "CPU_CHUNK_BYTES", 4 * 3 * 4)     # 4 steps of B=1, width 3, float32
+    x = np.zeros((9, 1, 2), np.float32)
+    y = np.zeros((9, 1, 5), np.float32)
+    full = np.array([9])
+    runs = cpu_common.time_chunks(x, y, full, False, 3, False)
+    assert [r[0].shape[0] for r in runs] == [4, 5]
+    assert [int(r[2][0]) for r in runs] == [4, 5]
+    backwards = cpu_common.time_chunks(x, y, full, True, 3, False)
+    assert [np.shares_memory(r[1], y[5:]) for r in backwards] == [True, False]
+    assert len(cpu_common.time_chunks(x, y, np.array([8]), True, 3, False)) == 1, "ragged reverse: one run"
+    assert len(cpu_common.time_chunks(x, y, full, False, 3, True)) == 1, "a tape: one run"

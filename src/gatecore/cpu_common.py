@@ -151,6 +151,41 @@ def full_lengths(lengths, T, B):
     return full
 
 
+def time_chunks(x, y, lengths, reverse, width, need_tape):
+    """The (x, y, lengths) of each run of the time loop, in step order: all of them at once, or, for a forward
+    without a tape whose gate pre-activations [T, B, width] would exceed config.CPU_CHUNK_MIN_BYTES, chunks of
+    an even number of steps (so each chunk's last state lands in hbuf[0], where the next one reads h_{t-1})
+    whose pre-activations take about config.CPU_CHUNK_BYTES: the input projection of a chunk is then still in
+    cache when the loop reads it, and its memory is the allocator's to reuse (a large array comes fresh from
+    the OS at each call: 0.11-0.15 ms a MB here to fault its pages in). Same results: a projection's rows do not
+    depend on how many rows it has (gemm) and a chunk runs the same steps with the state carried in hbuf and c.
+    Views: x[t0:t1], y[t0:t1] and each row's steps left, clipped to the chunk (a reverse pass only when every
+    sequence is full: else its rows read different times at one step). A chunk of one step of one row would
+    take step_inputs' one-row path, other bits: the last chunk is never one step long."""
+    T, B, _ = x.shape
+    step_bytes = B * width * x.itemsize
+    if need_tape or T * step_bytes <= config.CPU_CHUNK_MIN_BYTES or (reverse and lengths.min() < T):
+        return [(x, y, lengths)]
+    rows = max(B, config.CPU_CHUNK_BYTES // step_bytes * B)
+    if rows >= 2 * config.CPU_ROW_BLOCK:            # whole tasks of the threaded GEMM, an even count
+        rows = rows // (2 * config.CPU_ROW_BLOCK) * (2 * config.CPU_ROW_BLOCK)
+    steps = max(2, rows // B // 2 * 2)
+    bounds = [[k0, min(T, k0 + steps)] for k0 in range(0, T, steps)]
+    if len(bounds) > 1 and bounds[-1][1] - bounds[-1][0] == 1:
+        last = bounds.pop()
+        bounds[-1][1] = last[1]
+    runs = []
+    for k0, k1 in bounds:                           # (the caller packs W_ih once for them all: input_weights)
+        t0, t1 = (T - k1, T - k0) if reverse else (k0, k1)
+        runs.append((x[t0:t1], y[t0:t1], np.clip(lengths - k0, 0, k1 - k0)))
+    return runs
+
+
+def input_weights(w_ih, runs):
+    """pack(w_ih^T) for step_inputs when the time loop runs in more than one chunk (time_chunks), else None."""
+    return pack(np.ascontiguousarray(w_ih).T) if len(runs) > 1 else None
+
+
 def state_or_zeros(a, B, width, dtype):
     """The initial state as a fresh writable [B, width] array (zeros when not given)."""
     return np.zeros((B, width), dtype) if a is None else a.copy()
@@ -286,14 +321,19 @@ def input_projection(x, w_ih, bias):
     return matmul(np.ascontiguousarray(x).reshape(T * B, I), np.ascontiguousarray(w_ih).T, bias).reshape(T, B, -1)
 
 
-def step_inputs(x, w_ih, bias):
+def step_inputs(x, w_ih, bias, P_ih=None):
     """(gates, x1, w1, bias1) for a kernel: gates [T, B, G*H] holds W_ih x_t + bias (input_projection), except
     for a one-row call (T = B = 1, a decoding loop's step), where the kernel computes it inside the step
     (one_step_inputs) from x1 [B, I], w1 = w_ih and bias1 = bias (else all three empty): one pass over the
     weights with `products`, split over the threads with the recurrent product, instead of packing w_ih for one
     row. From two rows up gemm's rows do not depend on the row count, which keeps batch blocks of two or more
-    rows bitwise equal to the whole call."""
+    rows bitwise equal to the whole call. P_ih: pack(w_ih^T) when the caller made it once for several calls
+    (time_chunks), used as it is from two rows up."""
     T, B, I = x.shape
+    if P_ih is not None and T * B > 1:
+        gates = gemm(np.ascontiguousarray(x).reshape(T * B, I), P_ih, w_ih.shape[0], bias).reshape(T, B, -1)
+        empty = np.zeros((0, 0), x.dtype)
+        return gates, empty, empty, np.zeros(0, x.dtype)
     if T * B == 1 and x.flags.c_contiguous and w_ih.flags.c_contiguous:
         bias1 = np.zeros(0, x.dtype) if bias is None else bias
         return np.empty((1, B, w_ih.shape[0]), x.dtype), x.reshape(B, I), w_ih, bias1

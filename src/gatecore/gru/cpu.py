@@ -277,7 +277,6 @@ def forward(x, w_ih, w_hh, b_ih, b_hh, h0, lengths, reverse, linear_before_reset
         if lbr:
             bias[2 * H:] = b_ih[2 * H:]
             b_hn = b_hh[2 * H:]
-    gates, x1, w1, bias1 = cc.step_inputs(x, w_ih, bias)
     steps = T if need_tape else 1                   # no tape: one scratch row (cpu_common.tape_row)
     hn = np.empty((steps, B, H), x.dtype)
     hp = np.empty((steps, B, H), x.dtype)
@@ -286,8 +285,12 @@ def forward(x, w_ih, w_hh, b_ih, b_hh, h0, lengths, reverse, linear_before_reset
     hbuf[0] = 0 if h0 is None else h0
     P_hh = cc.panels(w_hh, T, B)
     split = cc.step_split(B, 3, H, H, panel=cc.panel_units(P_hh), itemsize=x.dtype.itemsize)
-    h_n = _forward_loop(gates, hn, hp, y, hbuf, w_hh, P_hh, b_hn, lengths, reverse, lbr,
-                        split, x1, w1, bias1)
+    runs = cc.time_chunks(x, y, lengths, reverse, 3 * H, need_tape)
+    P_ih = cc.input_weights(w_ih, runs)
+    for x_c, y_c, lengths_c in runs:
+        gates, x1, w1, bias1 = cc.step_inputs(x_c, w_ih, bias, P_ih)
+        h_n = _forward_loop(gates, hn, hp, y_c, hbuf, w_hh, P_hh, b_hn, lengths_c, reverse, lbr,
+                            split, x1, w1, bias1)
     saved = None
     if need_tape:
         saved = (x, w_ih, w_hh, gates, hn, hp, lengths, reverse, lbr, b_ih is not None)

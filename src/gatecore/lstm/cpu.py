@@ -255,7 +255,7 @@ def forward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, reverse, w_hr, need_tape
     H = w_ih.shape[0] // 4
     R = w_hh.shape[1]
     lengths = cc.full_lengths(lengths, T, B)
-    gates, x1, w1, bias1 = cc.step_inputs(x, w_ih, None if b_ih is None else b_ih + b_hh)
+    bias = None if b_ih is None else b_ih + b_hh
     steps = T if need_tape else 1                   # no tape: one scratch row (cpu_common.tape_row)
     cp = np.empty((steps, B, H), x.dtype)
     cs = np.empty((steps, B, H), x.dtype)
@@ -268,8 +268,12 @@ def forward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, reverse, w_hr, need_tape
     P_hh = cc.panels(w_hh, T, B)
     P_hr = np.zeros((0, 0, 0), x.dtype) if w_hr is None else cc.panels(w_hr, T, B)
     split = cc.step_split(B, 4, H, R, panel=cc.panel_units(P_hh), itemsize=x.dtype.itemsize)
-    h_n = _forward_loop(gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, w_hr_k, P_hr, lengths, reverse,
-                        split, x1, w1, bias1)
+    runs = cc.time_chunks(x, y, lengths, reverse, 4 * H, need_tape)
+    P_ih = cc.input_weights(w_ih, runs)
+    for x_c, y_c, lengths_c in runs:
+        gates, x1, w1, bias1 = cc.step_inputs(x_c, w_ih, bias, P_ih)
+        h_n = _forward_loop(gates, cp, cs, hp, y_c, hbuf, c, w_hh, P_hh, w_hr_k, P_hr, lengths_c, reverse,
+                            split, x1, w1, bias1)
     saved = None
     if need_tape:
         saved = (x, w_ih, w_hh, w_hr, gates, cp, cs, hp, lengths, reverse, b_ih is not None)
