@@ -87,3 +87,23 @@ def test_one_vector_of_columns_in_blocks_of_12_rows_gives_the_rows_own_bits(dtyp
         assert np.array_equal(alone[0], out[b])
     reference = v.astype(np.float64) @ m.astype(np.float64)
     assert np.abs(out - reference).max() <= REL_TOL[dtype] * np.abs(v).max() * np.abs(m).max() * 300
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_strided_v_over_several_panels_gives_the_contiguous_bits(dtype):
+    """v with non-contiguous rows (a weight gradient's dA^T) over more than one panel takes the copied-slice path,
+    in tasks of STRIDED_ROWS rows: more rows than one task, a k range in two calls; same bits as contiguous v."""
+    rng = np.random.default_rng(5)
+    B, K, N = 2 * cpu_packed.STRIDED_ROWS + 7, 3 * cpu_packed.KC + 5, 150
+    m = rng.standard_normal((K, N)).astype(dtype)
+    dA = rng.standard_normal((K, B)).astype(dtype)
+    P = cpu_packed.pack(m)
+    contiguous = np.zeros((B, N), dtype)
+    cpu_packed.packed_products(contiguous, P, np.ascontiguousarray(dA.T), 0, N)
+    strided = np.zeros((B, N), dtype)
+    cpu_packed.packed_products(strided, P, dA.T, 0, N, 0, B, 0, cpu_packed.KC)
+    cpu_packed.packed_products(strided, P, dA.T, 0, N, 0, B, cpu_packed.KC, K)
+    assert np.array_equal(strided, contiguous)
+    partial = np.zeros((B, N), dtype)
+    cpu_packed.packed_products(partial, P, dA.T, 3, 140, 5, B - 2)
+    assert np.array_equal(partial[5:B - 2, 3:140], contiguous[5:B - 2, 3:140])

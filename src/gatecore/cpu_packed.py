@@ -37,6 +37,7 @@ VECTORS = 4                     # per panel row: 4 x MR accumulators, at most 24
 # 100-121 -> 112-128; float64 61 -> 65; same results: each output's chain of FMAs does not depend on its block)
 PANEL_BYTES = VECTORS * VECTOR_BYTES
 KC = 128                        # k per slice: a float32 panel slice is 32 kB (L1 here: 48 kB)
+STRIDED_ROWS = 64               # rows of v per copied slice when v's rows are not contiguous (packed_products)
 _I32 = ir.IntType(32)
 
 
@@ -273,38 +274,67 @@ def pack(m):
     return P
 
 
+@numba.njit(cache=config.CACHE, nogil=True, inline="always")
+def _slice_rows(out, v, panel, n, o, valid, k0, k1, b0, b1, accumulate):
+    """out[b0:b1, n:n+valid] (+)= v[b0:b1, k0:k1] @ panel[k0:k1, o:o+valid] in blocks of rows."""
+    b = b0
+    if VECTORS * valid <= panel.shape[1]:
+        while b + 12 <= b1:
+            _block12(out, v, panel, b, n, o, valid, k0, k1, accumulate)
+            b += 12
+    while b + 6 <= b1:
+        _block6(out, v, panel, b, n, o, valid, k0, k1, accumulate)
+        b += 6
+    if b + 4 <= b1:
+        _block4(out, v, panel, b, n, o, valid, k0, k1, accumulate)
+        b += 4
+    if b + 2 <= b1:
+        _block2(out, v, panel, b, n, o, valid, k0, k1, accumulate)
+        b += 2
+    if b < b1:
+        _block1(out, v, panel, b, n, o, valid, k0, k1, accumulate)
+
+
 @numba.njit(cache=config.CACHE, nogil=True)
 def packed_products(out, P, v, n0, n1, b0=0, b1=-1, ka=0, kb=-1):
     """out[b, n] = sum_k v[b, k] * m[k, n] for n in [n0, n1), b in [b0, b1) (b1 = -1: every row of v) and k in
     [ka, kb) (kb = -1: all of K; ka > 0 adds to out what an earlier call over [0, ka) left there), P = pack(m).
     Any n0, n1 (a range may start inside a panel); ka a multiple of KC, so that every k slice is the same as in
-    one call over all of K: each slice is summed from zero and then added to out."""
+    one call over all of K: each slice is summed from zero and then added to out.
+
+    Panel by panel, each over its k slices; but when v's rows are not contiguous (a weight gradient's v = dA^T,
+    each k a row of dA far from the next) and the range spans more than one panel: in tasks of STRIDED_ROWS
+    rows of v, k slice by slice, the slice is copied as it lies (KC short rows of dA) into a small buffer that
+    every panel then reads in L1, not v's scattered cache lines and pages once per panel. Same sums either way:
+    each output still adds its slices in k order."""
     if b1 < 0:
         b1 = v.shape[0]
     if kb < 0:
         kb = P.shape[1]
     PW = P.shape[2]
+    if v.strides[1] != v.itemsize and n1 - n0 > PW:
+        buf = np.empty((KC, min(STRIDED_ROWS, b1 - b0)), v.dtype)
+        vb = buf.T
+        for r0 in range(b0, b1, STRIDED_ROWS):
+            r1 = min(b1, r0 + STRIDED_ROWS)
+            rows = out[r0:r1]
+            for k0 in range(ka, kb, KC):
+                k1 = min(kb, k0 + KC)
+                for k in range(k1 - k0):
+                    for i in range(r1 - r0):
+                        buf[k, i] = v[r0 + i, k0 + k]
+                n = n0
+                while n < n1:
+                    o = n % PW
+                    valid = min(PW - o, n1 - n)
+                    _slice_rows(rows, vb, P[n // PW][k0:k1], n, o, valid, 0, k1 - k0, 0, r1 - r0, k0 > 0)
+                    n += valid
+        return
     n = n0
     while n < n1:
         o = n % PW
         valid = min(PW - o, n1 - n)
         panel = P[n // PW]
         for k0 in range(ka, kb, KC):
-            k1 = min(kb, k0 + KC)
-            b = b0
-            if VECTORS * valid <= PW:
-                while b + 12 <= b1:
-                    _block12(out, v, panel, b, n, o, valid, k0, k1, k0 > 0)
-                    b += 12
-            while b + 6 <= b1:
-                _block6(out, v, panel, b, n, o, valid, k0, k1, k0 > 0)
-                b += 6
-            if b + 4 <= b1:
-                _block4(out, v, panel, b, n, o, valid, k0, k1, k0 > 0)
-                b += 4
-            if b + 2 <= b1:
-                _block2(out, v, panel, b, n, o, valid, k0, k1, k0 > 0)
-                b += 2
-            if b < b1:
-                _block1(out, v, panel, b, n, o, valid, k0, k1, k0 > 0)
+            _slice_rows(out, v, panel, n, o, valid, k0, min(kb, k0 + KC), b0, b1, k0 > 0)
         n += valid
