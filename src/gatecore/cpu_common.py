@@ -315,10 +315,14 @@ def _gemm_transposed(P, v, bias, M, rows, parallel, kblock):
     return out
 
 
-def input_projection(x, w_ih, bias):
-    """W_ih x_t + bias for all T*B rows at once: [T, B, G*H] (bias None = no bias)."""
+def input_projection(x, w_ih, bias, P_ih=None):
+    """W_ih x_t + bias for all T*B rows at once: [T, B, G*H] (bias None = no bias); on P_ih = pack(w_ih^T) when
+    the caller made it (input_weights), else through matmul (same bits either way)."""
     T, B, I = x.shape
-    return matmul(np.ascontiguousarray(x).reshape(T * B, I), np.ascontiguousarray(w_ih).T, bias).reshape(T, B, -1)
+    rows = np.ascontiguousarray(x).reshape(T * B, I)
+    if P_ih is None:
+        return matmul(rows, np.ascontiguousarray(w_ih).T, bias).reshape(T, B, -1)
+    return gemm(rows, P_ih, w_ih.shape[0], bias).reshape(T, B, -1)
 
 
 def step_inputs(x, w_ih, bias, P_ih=None):
@@ -328,17 +332,13 @@ def step_inputs(x, w_ih, bias, P_ih=None):
     weights with `products`, split over the threads with the recurrent product, instead of packing w_ih for one
     row. From two rows up gemm's rows do not depend on the row count, which keeps batch blocks of two or more
     rows bitwise equal to the whole call. P_ih: pack(w_ih^T) when the caller made it once for several calls
-    (time_chunks), used as it is from two rows up."""
+    (time_chunks), passed on to input_projection."""
     T, B, I = x.shape
-    if P_ih is not None and T * B > 1:
-        gates = gemm(np.ascontiguousarray(x).reshape(T * B, I), P_ih, w_ih.shape[0], bias).reshape(T, B, -1)
-        empty = np.zeros((0, 0), x.dtype)
-        return gates, empty, empty, np.zeros(0, x.dtype)
     if T * B == 1 and x.flags.c_contiguous and w_ih.flags.c_contiguous:
         bias1 = np.zeros(0, x.dtype) if bias is None else bias
         return np.empty((1, B, w_ih.shape[0]), x.dtype), x.reshape(B, I), w_ih, bias1
     empty = np.zeros((0, 0), x.dtype)
-    return input_projection(x, w_ih, bias), empty, empty, np.zeros(0, x.dtype)
+    return input_projection(x, w_ih, bias, P_ih), empty, empty, np.zeros(0, x.dtype)
 
 
 @inline
