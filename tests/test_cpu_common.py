@@ -52,6 +52,31 @@ def test_gemm_over_all_of_k_or_in_blocks_gives_the_same_bits(dtype, M, K, N, mon
     np.testing.assert_allclose(got["full"], want, rtol=tol, atol=tol * np.sqrt(K))
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("T, B, M, N", [(37, 9, 96, 70), (16, 16, 128, 200), (5, 3, 64, 33)])
+@pytest.mark.parametrize("parallel", [False, True])
+def test_weight_grads_in_transposed_chunks_give_the_bits_of_one_gemm_on_the_view(dtype, T, B, M, N, parallel,
+                                                                               monkeypatch):
+    """da^T transposed chunk by chunk of k (any number of chunks, the last one ragged, a row range for the second
+    input) sums the same KC slices in the same order as one GEMM on the view da^T: equal bits; and float64 to
+    float rounding."""
+    rng = np.random.default_rng(T * B + M)
+    da = rng.standard_normal((T, B, M)).astype(dtype)
+    x, h = (rng.standard_normal((T, B, n)).astype(dtype) for n in (N, N + 5))
+    monkeypatch.setattr(config, "CPU_PARALLEL_MIN_WORK", 0 if parallel else 1 << 62)
+    monkeypatch.setattr(config, "CPU_GRAD_CHUNK_BYTES", 0)
+    view = cpu_common.weight_grads(da, (x, h), (M, M // 2))
+    got = {}
+    for chunk in (1, M * da.itemsize * 2 * cpu_common.KC, 1 << 30):     # one KC of k, two, all of it
+        monkeypatch.setattr(config, "CPU_GRAD_CHUNK_BYTES", chunk)
+        got[chunk] = cpu_common.weight_grads(da, (x, h), (M, M // 2))
+        assert all(np.array_equal(a, b) for a, b in zip(view, got[chunk])), chunk
+    d = da.reshape(-1, M).astype(np.float64)
+    tol = 1e-4 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(view[0], d.T @ x.reshape(-1, N), rtol=tol, atol=tol * np.sqrt(T * B))
+    np.testing.assert_allclose(view[1], d[:, :M // 2].T @ h.reshape(-1, N + 5), rtol=tol, atol=tol * np.sqrt(T * B))
+
+
 def _chunk_case(cell, B, reverse, ragged, proj, lbr, dtype):
     rng = np.random.default_rng(B * 7 + reverse * 3 + ragged)
     T, I, H = 9, 5, 6

@@ -408,8 +408,9 @@ def test_concurrent_cpu_directions_keep_their_gemms_on_their_threads(monkeypatch
     g = sequential.backward(tape, dy)
     monkeypatch.undo()
     parallel_launches = []
-    launch = cpu_common._gemm_parallel
-    monkeypatch.setattr(cpu_common, "_gemm_parallel", lambda *a: parallel_launches.append(1) or launch(*a))
+    for name in ("_gemm_parallel", "_transpose_parallel"):
+        launch = getattr(cpu_common, name)
+        monkeypatch.setattr(cpu_common, name, lambda *a, launch=launch: parallel_launches.append(1) or launch(*a))
     concurrent = gc.LSTM(I, H, bidirectional=True, dtype=np.float32, backend="cpu", seed=2)
     y2, _, tape2 = concurrent.forward_train(x)
     g2 = concurrent.backward(tape2, dy)

@@ -50,6 +50,12 @@ CPU_ROW_BLOCK = 64
 # 8192 x 256 x 1024 334 vs 357; but a weight gradient's 2048 x 8192 x 512 (P 16 MB) 288 vs 204
 CPU_GEMM_FULL_K_MAX_BYTES = int(os.environ.get("GATECORE_CPU_GEMM_FULL_K_MAX_BYTES", 1 << 22))
 
+# The weight gradients' GEMMs (cpu_common.weight_grads) read da^T transposed into a buffer, this many bytes of it
+# per chunk of k (0: as a view of da, every task copying its slices). Float32, 2 threads, this session's 2-vCPU
+# AMD EPYC (Zen 4, KVM), da^T x in one process, alternating, median: T*B = 2048 rows, 4H = 1024, N = 256 8.68 ->
+# 6.09 ms with the transpose (0.98 of them), N = 512 29.1 -> 23.1
+CPU_GRAD_CHUNK_BYTES = int(os.environ.get("GATECORE_CPU_GRAD_CHUNK_BYTES", 1 << 22))
+
 # A forward without a tape whose gate pre-activations would take more than CPU_CHUNK_MIN_BYTES runs its input
 # projection and time loop chunk by chunk, about CPU_CHUNK_BYTES of pre-activations each (cpu_common.time_chunks).
 # Float32, 2 threads, this session's 2-vCPU Intel Xeon (KVM), chunks of 4 MB vs one run, alternating in one

@@ -35,7 +35,7 @@ from numba import prange
 
 from . import config, cpu_math
 from .cpu_dots import products
-from .cpu_packed import KC, VECTOR_BYTES, pack, packed_products, transpose_block
+from .cpu_packed import KC, PANEL_BYTES, VECTOR_BYTES, pack, packed_products, transpose_block
 
 JIT = dict(cache=config.CACHE, nogil=True, fastmath=config.FASTMATH, error_model="numpy")
 # only explicit prange loops run in parallel: Numba would otherwise turn each np.zeros and array assignment
@@ -203,9 +203,9 @@ def k_block(P):
 
 
 @inline
-def _gemm_block(out, P, v, bias, b0, b1, ka, kb):
+def _gemm_block(out, P, v, bias, b0, b1, ka, kb, add):
     N = out.shape[1]
-    packed_products(out, P, v, np.int64(0), N, b0, b1, ka, kb)     # (a literal 0 compiles it once more)
+    packed_products(out, P, v, np.int64(0), N, b0, b1, ka, kb, add)    # (a literal 0 compiles it once more)
     if bias.shape[0] > 0 and kb == P.shape[1]:
         for b in range(b0, b1):
             for n in range(N):
@@ -213,20 +213,20 @@ def _gemm_block(out, P, v, bias, b0, b1, ka, kb):
 
 
 @numba.njit(**JIT)
-def _gemm_serial(out, P, v, bias, rows):
+def _gemm_serial(out, P, v, bias, rows, add):
     M = out.shape[0]
     for b0 in range(0, M, rows):
-        _gemm_block(out, P, v, bias, b0, min(M, b0 + rows), np.int64(0), P.shape[1])
+        _gemm_block(out, P, v, bias, b0, min(M, b0 + rows), np.int64(0), P.shape[1], add)
 
 
 @kernel
-def _gemm_parallel(out, P, v, bias, rows, kblock):
+def _gemm_parallel(out, P, v, bias, rows, kblock, add):
     M = out.shape[0]
     K = P.shape[1]
     for ka in range(0, K, kblock):
         kb = min(K, ka + kblock)
         for c in prange((M + rows - 1) // rows):
-            _gemm_block(out, P, v, bias, c * rows, min(M, c * rows + rows), ka, kb)
+            _gemm_block(out, P, v, bias, c * rows, min(M, c * rows + rows), ka, kb, add)
 
 
 _this_thread = threading.local()
@@ -246,8 +246,11 @@ def on_this_thread():
         _this_thread.serial = outer
 
 
-def gemm(v, P, N, bias=None):
-    """v [M, K] @ m + bias -> [M, N] for P = pack(m), m [K, N] (bias [N] or None); v may be a transposed view.
+def gemm(v, P, N, bias=None, out=None, add=False):
+    """v [M, K] @ m + bias -> [M, N] for P = pack(m), m [K, N] (bias [N] or None); v may be a transposed view and
+    have more columns than m has rows (the first K are read). Into `out` when given (C-contiguous [M, N]); add:
+    added to what out holds (the product over an earlier range of k, ending at a multiple of KC: then the sum
+    is bitwise the one over both ranges in one call).
 
     In blocks of config.CPU_ROW_BLOCK rows (a block's rows of v stay in cache while P passes): with less than
     config.CPU_PARALLEL_MIN_WORK multiply-adds on the calling thread, else as tasks on Numba's threads, k cut
@@ -255,18 +258,23 @@ def gemm(v, P, N, bias=None):
     packed_products' fixed sum: the result does not depend on M, the thread count or the tasks. The cpu
     backend's only GEMM: OpenBLAS's threads spin for a while after each call and then take the cores from
     Numba's (README, Threads)."""
-    M, K = v.shape
+    M, K = v.shape[0], P.shape[1]
     bias = np.zeros(0, v.dtype) if bias is None else bias
     if K == 0:
         out = np.zeros((M, N), v.dtype)
         return out + bias if bias.shape[0] > 0 else out
-    out = np.empty((M, N), v.dtype)
-    if M * N * K < config.CPU_PARALLEL_MIN_WORK or getattr(_this_thread, "serial", False) \
-            or numba.get_num_threads() == 1:
-        _gemm_serial(out, P, v, bias, config.CPU_ROW_BLOCK)
+    out = np.empty((M, N), v.dtype) if out is None else out
+    if not _parallel(M * N * K):
+        _gemm_serial(out, P, v, bias, config.CPU_ROW_BLOCK, add)
     else:
-        _gemm_parallel(out, P, v, bias, config.CPU_ROW_BLOCK, k_block(P))
+        _gemm_parallel(out, P, v, bias, config.CPU_ROW_BLOCK, k_block(P), add)
     return out
+
+
+def _parallel(work):
+    """Whether a GEMM-sized job of `work` multiply-adds runs on Numba's threads (gemm's rule)."""
+    return work >= config.CPU_PARALLEL_MIN_WORK and not getattr(_this_thread, "serial", False) \
+        and numba.get_num_threads() > 1
 
 
 def matmul(a, b, bias=None):
@@ -280,8 +288,7 @@ def matmul(a, b, bias=None):
         bias = np.zeros(0, a.dtype) if bias is None else bias
         if K == 0:
             return np.zeros((M, N), a.dtype) + bias
-        parallel = N * M * K >= config.CPU_PARALLEL_MIN_WORK and not getattr(_this_thread, "serial", False) \
-            and numba.get_num_threads() > 1
+        parallel = _parallel(N * M * K)
         P = pack(a.T)
         return _gemm_transposed(P, bT, bias, M, config.CPU_ROW_BLOCK, parallel, k_block(P))
     return gemm(a, pack(b), N, bias)
@@ -296,9 +303,9 @@ def _gemm_transposed(P, v, bias, M, rows, parallel, kblock):
     vm = np.empty((N, M), v.dtype)
     none = np.zeros(0, v.dtype)
     if parallel:
-        _gemm_parallel(vm, P, v, none, rows, kblock)
+        _gemm_parallel(vm, P, v, none, rows, kblock, False)
     else:
-        _gemm_serial(vm, P, v, none, rows)
+        _gemm_serial(vm, P, v, none, rows, False)
     out = np.empty((M, N), v.dtype)
     W = VECTOR_BYTES // v.itemsize
     full = N // W * W
@@ -407,19 +414,72 @@ def one_thread_each(B, G, H, R):
         and chunks(B, G, H, R, config.CPU_PARALLEL_MIN_WEIGHTS_BACKWARD, 0, threads) == 1
 
 
-def weight_grads(da, inputs):
-    """sum over (t, b) of da[t, b] (x) inputs[t, b]: da [T, B, M], inputs [T, B, N] -> [M, N], as the GEMM
-    da^T inputs with k = the T*B rows (da^T a view of da)."""
-    M, N = da.shape[2], inputs.shape[2]
-    return matmul(np.ascontiguousarray(da).reshape(-1, M).T, np.ascontiguousarray(inputs).reshape(-1, N))
+@inline
+def _transpose_rows(out, a, k0, k1, c):
+    """Block c of W rows of a (W = one vector's lanes) from row k0 on: out[m, k - k0] = a[k, m] for those k < k1
+    and every m, in W x W tiles transposed in registers (cpu_packed.transpose_block; zeros past k1)."""
+    W = VECTOR_BYTES // a.itemsize
+    M = a.shape[1]
+    k = k0 + c * W
+    for m0 in range(0, M, W):
+        transpose_block(out, a, k, m0, k - k0, min(W, k1 - k), min(W, M - m0))
 
 
-def input_grads(da, x, w_ih):
-    """From da = dL/d(W_ih x_t + b_ih) [T, B, G*H]: (dx [T, B, I], dw_ih [G*H, I], db [G*H])."""
+@numba.njit(**JIT)
+def _transpose_serial(out, a, k0, k1):
+    W = VECTOR_BYTES // a.itemsize
+    for c in range((k1 - k0 + W - 1) // W):
+        _transpose_rows(out, a, k0, k1, c)
+
+
+@kernel
+def _transpose_parallel(out, a, k0, k1):
+    W = VECTOR_BYTES // a.itemsize
+    for c in prange((k1 - k0 + W - 1) // W):
+        _transpose_rows(out, a, k0, k1, c)
+
+
+def weight_grads(da, inputs, rows=None):
+    """[sum over (t, b) of da[t, b, :r] (x) x[t, b] -> [r, N] for x, r in zip(inputs, rows)]: da [T, B, M],
+    each x [T, B, N] (rows: M for each when None), the GEMMs da^T x with k = the T*B rows.
+
+    da^T is what the GEMMs' rows read, and as a view of da each of its rows is a column of da: over more than one
+    panel of x's columns the kernel then copies slices of it per task (packed_products), which ran these GEMMs
+    at 60% of the rate on contiguous rows here (config.CPU_GRAD_CHUNK_BYTES). So from config.CPU_ROW_BLOCK rows
+    of da^T and two panels up, it is transposed chunk by chunk of k (about CPU_GRAD_CHUNK_BYTES, a multiple of
+    KC, into one buffer) and every x's GEMM adds that chunk's product into its result: the same sums, in the
+    same order, as one GEMM over all of k."""
+    T, B, M = da.shape
+    rows = [M] * len(inputs) if rows is None else rows
+    K = T * B
+    xs = [np.ascontiguousarray(x).reshape(K, x.shape[2]) for x in inputs]
+    chunk_bytes = config.CPU_GRAD_CHUNK_BYTES
+    one_panel = max(x.shape[1] for x in xs) * da.itemsize <= PANEL_BYTES    # then the view is read in place
+    if chunk_bytes == 0 or one_panel or M < config.CPU_ROW_BLOCK or not da.flags.c_contiguous:
+        a = np.ascontiguousarray(da).reshape(K, M)
+        return [matmul(a[:, :r].T, x) for x, r in zip(xs, rows)]
+    a = da.reshape(K, M)
+    W = VECTOR_BYTES // da.itemsize
+    steps = min(K, max(KC, chunk_bytes // (M * da.itemsize) // KC * KC))
+    buf = np.empty((M, (steps + W - 1) // W * W), da.dtype)
+    outs = [np.empty((r, x.shape[1]), da.dtype) for x, r in zip(xs, rows)]
+    transpose = _transpose_parallel if _parallel(M * K) else _transpose_serial
+    for k0 in range(0, K, steps):
+        k1 = min(K, k0 + steps)
+        transpose(buf, a, k0, k1)
+        for out, x, r in zip(outs, xs, rows):
+            gemm(buf[:r], pack(x[k0:k1]), x.shape[1], out=out, add=k0 > 0)
+    return outs
+
+
+def input_grads(da, x, w_ih, hp, hp_rows=None):
+    """From da = dL/d(W_ih x_t + b_ih) [T, B, G*H] and the tape's h_{t-1} hp [T, B, R]: (dx [T, B, I],
+    dw_ih [G*H, I], da[:, :, :hp_rows]^T hp [hp_rows, R] (the part of dw_hh that da makes; all G*H rows when
+    None), db [G*H]); the two weight gradients share da's transposed chunks (weight_grads)."""
     T, B, GH = da.shape
-    I = w_ih.shape[1]
     dx = matmul(np.ascontiguousarray(da).reshape(T * B, GH), np.ascontiguousarray(w_ih)).reshape(x.shape)
-    return dx, weight_grads(da, x), da.reshape(T * B, GH).sum(axis=0)
+    dw_ih, dw_hh = weight_grads(da, (x, hp), (GH, GH if hp_rows is None else hp_rows))
+    return dx, dw_ih, dw_hh, da.reshape(T * B, GH).sum(axis=0)
 
 
 def with_bias_grads(grads, has_bias, db_ih, db_hh):

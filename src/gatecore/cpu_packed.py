@@ -296,9 +296,10 @@ def _slice_rows(out, v, panel, n, o, valid, k0, k1, b0, b1, accumulate):
 
 
 @numba.njit(cache=config.CACHE, nogil=True)
-def packed_products(out, P, v, n0, n1, b0=0, b1=-1, ka=0, kb=-1):
+def packed_products(out, P, v, n0, n1, b0=0, b1=-1, ka=0, kb=-1, add=False):
     """out[b, n] = sum_k v[b, k] * m[k, n] for n in [n0, n1), b in [b0, b1) (b1 = -1: every row of v) and k in
-    [ka, kb) (kb = -1: all of K; ka > 0 adds to out what an earlier call over [0, ka) left there), P = pack(m).
+    [ka, kb) (kb = -1: all of K; ka > 0 or add: adds to out what an earlier call over the k before left there,
+    add for one on another pack whose k came earlier), P = pack(m).
     Any n0, n1 (a range may start inside a panel); ka a multiple of KC, so that every k slice is the same as in
     one call over all of K: each slice is summed from zero and then added to out.
 
@@ -327,7 +328,7 @@ def packed_products(out, P, v, n0, n1, b0=0, b1=-1, ka=0, kb=-1):
                 while n < n1:
                     o = n % PW
                     valid = min(PW - o, n1 - n)
-                    _slice_rows(rows, vb, P[n // PW][k0:k1], n, o, valid, 0, k1 - k0, 0, r1 - r0, k0 > 0)
+                    _slice_rows(rows, vb, P[n // PW][k0:k1], n, o, valid, 0, k1 - k0, 0, r1 - r0, add or k0 > 0)
                     n += valid
         return
     n = n0
@@ -336,5 +337,5 @@ def packed_products(out, P, v, n0, n1, b0=0, b1=-1, ka=0, kb=-1):
         valid = min(PW - o, n1 - n)
         panel = P[n // PW]
         for k0 in range(ka, kb, KC):
-            _slice_rows(out, v, panel, n, o, valid, k0, min(kb, k0 + KC), b0, b1, k0 > 0)
+            _slice_rows(out, v, panel, n, o, valid, k0, min(kb, k0 + KC), b0, b1, add or k0 > 0)
         n += valid

@@ -306,10 +306,9 @@ def backward(saved, dy, dh_n):
     dxp, dhn = np.zeros_like(gates), np.zeros_like(hp)
     _backward_loop(gates, hn, hp, P_rz, P_n, dy, dh, lengths, reverse, lbr,
                    cc.step_split(B, 3, H, H, backward=True, panel=cc.panel_units(P_rz)), dxp, dhn)
-    dx, dw_ih, db_ih = cc.input_grads(dxp, x, w_ih)
     dw_hh = np.empty_like(w_hh)
-    dw_hh[:2 * H] = cc.weight_grads(dxp[:, :, :2 * H], hp)
-    dw_hh[2 * H:] = cc.weight_grads(dhn, hp if lbr else gates[:, :, :H] * hp)
+    dx, dw_ih, dw_hh[:2 * H], db_ih = cc.input_grads(dxp, x, w_ih, hp, 2 * H)
+    dw_hh[2 * H:], = cc.weight_grads(dhn, (hp if lbr else gates[:, :, :H] * hp,))
     db_hh = np.concatenate([db_ih[:2 * H], dhn.reshape(-1, H).sum(axis=0)])
     grads = {"dx": dx, "dh0": dh, "dw_ih": dw_ih, "dw_hh": dw_hh}
     return cc.with_bias_grads(grads, has_bias, db_ih, db_hh)

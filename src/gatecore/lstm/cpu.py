@@ -292,8 +292,8 @@ def backward(saved, dy, dh_n, dc_n):
     dhs = np.zeros((T if w_hr is not None else 0, B, R), x.dtype)
     _backward_loop(gates, cp, cs, P_hh, P_hr, dy, dh, dc, lengths, reverse,
                    cc.step_split(B, 4, H, R, backward=True, panel=cc.panel_units(P_hh)), da, dhs)
-    dx, dw_ih, db = cc.input_grads(da, x, w_ih)
-    grads = {"dx": dx, "dh0": dh, "dc0": dc, "dw_ih": dw_ih, "dw_hh": cc.weight_grads(da, hp)}
+    dx, dw_ih, dw_hh, db = cc.input_grads(da, x, w_ih, hp)
+    grads = {"dx": dx, "dh0": dh, "dc0": dc, "dw_ih": dw_ih, "dw_hh": dw_hh}
     if w_hr is not None:
-        grads["dw_hr"] = cc.weight_grads(dhs, gates[:, :, 3 * H:] * np.tanh(cs))
+        grads["dw_hr"], = cc.weight_grads(dhs, (gates[:, :, 3 * H:] * np.tanh(cs),))
     return cc.with_bias_grads(grads, has_bias, db, db.copy())

@@ -176,6 +176,6 @@ def backward(saved, dy, dh_n):
     da = np.zeros_like(hs)
     _backward_loop(hs, P_hh, dy, dh, lengths, reverse, act,
                    cc.step_split(B, 1, H, H, backward=True, panel=cc.panel_units(P_hh)), da)
-    dx, dw_ih, db = cc.input_grads(da, x, w_ih)
-    grads = {"dx": dx, "dh0": dh, "dw_ih": dw_ih, "dw_hh": cc.weight_grads(da, hp)}
+    dx, dw_ih, dw_hh, db = cc.input_grads(da, x, w_ih, hp)
+    grads = {"dx": dx, "dh0": dh, "dw_ih": dw_ih, "dw_hh": dw_hh}
     return cc.with_bias_grads(grads, has_bias, db, db.copy())
