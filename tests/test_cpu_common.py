@@ -22,12 +22,15 @@ def test_rows_when_every_thread_gets_four(two_threads):
 def test_forward_with_weights_past_the_limit_splits_units_backward_keeps_rows(two_threads, monkeypatch):
     monkeypatch.setattr(config, "CPU_ROW_SPLIT_MAX_WEIGHT_BYTES", 4 * 256 * 256 * 4)   # float32 H=256 fits
     threads = numba.get_num_threads()
-    B = 16 * threads
+    B = 8 * threads
     assert cpu_common.step_split(B, 4, 256, 256, itemsize=4) == -threads
     assert cpu_common.step_split(B, 4, 256, 256, itemsize=8) > 1, "float64 weights are twice the bytes"
     assert cpu_common.step_split(B, 4, 256, 256, itemsize=8, backward=True) == -threads
     assert cpu_common.step_split(B, 4, 257, 257, itemsize=4) > 1
     assert cpu_common.step_split(B, 4, 257, 257, backward=True, itemsize=4) == -threads
+    many = config.CPU_ROW_SPLIT_ANY_WEIGHTS_ROWS * threads
+    assert cpu_common.step_split(many, 4, 257, 257, itemsize=4) == -threads, "enough rows a thread: any weights"
+    assert cpu_common.step_split(many - 1, 4, 257, 257, itemsize=4) > 1
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

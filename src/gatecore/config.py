@@ -39,6 +39,14 @@ CPU_ROW_SPLIT_MIN_WORK = int(os.environ.get("GATECORE_CPU_ROW_SPLIT_MIN_WORK", 0
 # (97%), T=16 B=16 3.48 vs 3.64 (87%), B=64 11.4 vs 11.7 (87%). The backward loops keep rows (LSTM H=512
 # T=128 B=16 fwd+bwd 99.4 rows vs 108.5 units)
 CPU_ROW_SPLIT_MAX_WEIGHT_BYTES = int(os.environ.get("GATECORE_CPU_ROW_SPLIT_MAX_WEIGHT_BYTES", 1 << 21))
+# ... unless every thread gets this many rows: then a step is long (B/threads rows x all the units) and the
+# barrier per step costs more than streaming all of W_hh instead of a share. 2-vCPU AMD EPYC Zen 4 (KVM), 1 MB
+# L2 a core, forward, float32, rows vs units at H=512, in one process, alternating, median (share of pairs rows
+# won): LSTM T=512 B=64 1036 -> 859 ms (80%), T=128 B=64 202 -> 193 (90%), T=16 B=64 34.0 -> 27.8 (97%), T=128
+# B=32 100.5 -> 97.3 (70%), T=16 B=32 13.7 -> 13.0 (89%); GRU T=128 B=64 183 -> 146 (100%), T=16 B=64 25.4 ->
+# 20.6 (96%), T=128 B=32 72.2 -> 70.1 (86%); at B=16 (8 rows a thread) 8.51 -> 8.14 (77%) here, but units won
+# there on Zen 5 and Intel (above), so B=16 keeps the limit
+CPU_ROW_SPLIT_ANY_WEIGHTS_ROWS = int(os.environ.get("GATECORE_CPU_ROW_SPLIT_ANY_WEIGHTS_ROWS", 16))
 # A single sequence's recurrent product runs on packed W_hh from this many steps up (cpu_common.panels)
 CPU_PACKED_MIN_STEPS = 32
 # The GEMMs around the time loop (cpu_common.gemm) run on Numba's threads, in tasks of this many rows, from

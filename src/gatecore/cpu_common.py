@@ -376,8 +376,9 @@ def chunks(B, G, H, R, min_weights, panel, threads):
 
 
 def _row_split(B, G, H, R, threads, weight_bytes=0):
+    small_weights = weight_bytes <= config.CPU_ROW_SPLIT_MAX_WEIGHT_BYTES
     return threads > 1 and B >= 4 * threads and B * G * H * R >= config.CPU_ROW_SPLIT_MIN_WORK \
-        and weight_bytes <= config.CPU_ROW_SPLIT_MAX_WEIGHT_BYTES
+        and (small_weights or B >= config.CPU_ROW_SPLIT_ANY_WEIGHTS_ROWS * threads)
 
 
 def step_split(B, G, H, R, backward=False, panel=0, itemsize=0):
@@ -385,7 +386,8 @@ def step_split(B, G, H, R, backward=False, panel=0, itemsize=0):
     rows, chunk's blocks) when every thread gets 4 or more rows and a step holds config.CPU_ROW_SPLIT_MIN_WORK
     multiply-adds (each thread then runs whole rows, products and cell, through every step in one parallel
     region, with no per-row work duplicated) and, in a forward loop, the recurrent weights (G*H * R elements
-    of `itemsize` bytes) are at most config.CPU_ROW_SPLIT_MAX_WEIGHT_BYTES, else chunks() (hidden units, a
+    of `itemsize` bytes) are at most config.CPU_ROW_SPLIT_MAX_WEIGHT_BYTES or every thread gets
+    config.CPU_ROW_SPLIT_ANY_WEIGHTS_ROWS rows, else chunks() (hidden units, a
     barrier per pass: cpu_sync) or 1; 1 inside on_this_thread(). panel: the width of the product's panels
     (panel_units)."""
     if getattr(_this_thread, "serial", False):
