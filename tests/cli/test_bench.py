@@ -75,6 +75,18 @@ def test_rounds_take_the_median_of_the_whole_matrix_timed_again(tmp_path):
         main(["bench", "--sizes", "4x2x8", "--rounds", "0", "--out", str(out), "--no-progress"])
 
 
+def test_ratio_over_rounds_is_the_median_of_each_rounds_ratio():
+    """Round by round the two sides were timed seconds apart: a slow spell over both in round 2 and over the peer
+    alone in round 3 gives ratios 1, 1, 3 (median 1: equal, as round 1 says); the medians' ratio would be 3."""
+    from gatecore.cli.bench import _ratio
+    own = {"seconds": 1.0, "round_seconds": [1.0, 3.0, 1.0]}
+    peer = {"seconds": 3.0, "round_seconds": [1.0, 3.0, 3.0]}
+    assert _ratio(peer, own) == 1.0
+    peer["round_seconds"] = [2.0, 3.0, 4.0]                      # ratios 2, 1, 4
+    assert _ratio(peer, own) == 2.0
+    assert _ratio({"seconds": 2.0}, {"seconds": 0.5}) == 4.0     # one round (or none kept): the seconds
+
+
 def test_summary_geomean_and_worst():
     recs = [{"impl": "cpu", "cell": "lstm", "mode": "forward", "T": t, "B": 1, "H": 8,
              "ratio": {"torch": r, "onnxruntime": 2 * r}} for t, r in ((1, 2.0), (2, 0.5), (3, 4.0))]

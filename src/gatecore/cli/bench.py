@@ -116,13 +116,24 @@ def _key(r):
     return r["cell"], r["mode"], r["T"], r["B"], r["H"]
 
 
+def _ratio(peer, own):
+    """peer seconds / own seconds: over several rounds, the median of each round's ratio (a round times a point's
+    implementations seconds apart, so a slow spell of a shared machine hits both sides of one ratio, where the
+    medians of the two sides' rounds can come from different spells); else the ratio of the medians."""
+    rounds = list(zip(peer.get("round_seconds", ()), own.get("round_seconds", ())))
+    if len(rounds) > 1 and len(rounds) == len(own["round_seconds"]) == len(peer["round_seconds"]):
+        return statistics.median(p / o for p, o in rounds)
+    return peer["seconds"] / own["seconds"]
+
+
 def _add_ratios(records):
-    """rec['ratio'][peer] = peer seconds / rec seconds for gatecore backends, peers measured at the same point."""
-    timed = {(_key(r), r["impl"]): r["seconds"] for r in records if "seconds" in r}
+    """rec['ratio'][peer] = peer seconds / rec seconds for gatecore backends, peers measured at the same point
+    (_ratio)."""
+    timed = {(_key(r), r["impl"]): r for r in records if "seconds" in r}
     others = sorted({r["impl"] for r in records} - set(NAMES)) + ["c", "numpy"]
     for r in records:
         if "seconds" in r and r["impl"] in NAMES:
-            r["ratio"] = {p: timed[(_key(r), p)] / r["seconds"] for p in others
+            r["ratio"] = {p: _ratio(timed[(_key(r), p)], r) for p in others
                           if p != r["impl"] and (_key(r), p) in timed}
 
 
