@@ -465,7 +465,7 @@ def weight_grads(da, inputs, rows=None):
     steps = min(K, max(KC, chunk_bytes // (M * da.itemsize) // KC * KC))
     buf = np.empty((M, (steps + W - 1) // W * W), da.dtype)
     outs = [np.empty((r, x.shape[1]), da.dtype) for x, r in zip(xs, rows)]
-    transpose = _transpose_parallel if _parallel(M * K) else _transpose_serial
+    transpose = _transpose_parallel if _parallel(M * K * max(x.shape[1] for x in xs)) else _transpose_serial
     for k0 in range(0, K, steps):
         k1 = min(K, k0 + steps)
         transpose(buf, a, k0, k1)
