@@ -60,8 +60,9 @@ CPU_GEMM_FULL_K_MAX_BYTES = int(os.environ.get("GATECORE_CPU_GEMM_FULL_K_MAX_BYT
 
 # The weight gradients' GEMMs (cpu_common.weight_grads) read da^T transposed into a buffer, this many bytes of it
 # per chunk of k (0: as a view of da, every task copying its slices). Float32, 2 threads, this session's 2-vCPU
-# AMD EPYC (Zen 4, KVM), da^T x in one process, alternating, median: T*B = 2048 rows, 4H = 1024, N = 256 8.68 ->
-# 6.09 ms with the transpose (0.98 of them), N = 512 29.1 -> 23.1
+# AMD EPYC (Zen 4, KVM), view vs chunks in one process, alternating, median (benchmarks/probes/weight_grads_ab.py):
+# T*B = 2048 rows, 4H = 2048, N = 512 30.6 -> 27.0 ms; T*B = 32768, 2048 x 512 492 -> 412; fwd+bwd LSTM T=128 B=16
+# H=256 56.1 -> 50.5 ms, GRU 36.1 -> 32.3 (benchmarks/results/probes_session10.txt)
 CPU_GRAD_CHUNK_BYTES = int(os.environ.get("GATECORE_CPU_GRAD_CHUNK_BYTES", 1 << 22))
 
 # A forward without a tape whose gate pre-activations would take more than CPU_CHUNK_MIN_BYTES runs its input

@@ -456,16 +456,17 @@ def weight_grads(da, inputs, rows=None):
     K = T * B
     xs = [np.ascontiguousarray(x).reshape(K, x.shape[2]) for x in inputs]
     chunk_bytes = config.CPU_GRAD_CHUNK_BYTES
-    one_panel = max(x.shape[1] for x in xs) * da.itemsize <= PANEL_BYTES    # then the view is read in place
+    widest = max(x.shape[1] for x in xs)
+    one_panel = widest * da.itemsize <= PANEL_BYTES                    # then the view is read in place
     if chunk_bytes == 0 or one_panel or M < config.CPU_ROW_BLOCK or not da.flags.c_contiguous:
         a = np.ascontiguousarray(da).reshape(K, M)
-        return [matmul(a[:, :r].T, x) for x, r in zip(xs, rows)]
+        return [matmul((a if r == M else np.ascontiguousarray(a[:, :r])).T, x) for x, r in zip(xs, rows)]
     a = da.reshape(K, M)
     W = VECTOR_BYTES // da.itemsize
     steps = min(K, max(KC, chunk_bytes // (M * da.itemsize) // KC * KC))
     buf = np.empty((M, (steps + W - 1) // W * W), da.dtype)
     outs = [np.empty((r, x.shape[1]), da.dtype) for x, r in zip(xs, rows)]
-    transpose = _transpose_parallel if _parallel(M * K * max(x.shape[1] for x in xs)) else _transpose_serial
+    transpose = _transpose_parallel if _parallel(M * K * widest) else _transpose_serial
     for k0 in range(0, K, steps):
         k1 = min(K, k0 + steps)
         transpose(buf, a, k0, k1)
