@@ -1,6 +1,10 @@
 """gatecore.cpu_packed on its own: the panel layout of pack() for W and W.T, and packed_products against a
 float64 matmul, bitwise the same wherever the row, column and k ranges are cut (k at multiples of KC) and
-whether v is C-contiguous or a transposed view."""
+whether v is C-contiguous or a transposed view, and at either vector width."""
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -107,3 +111,35 @@ def test_strided_v_over_several_panels_gives_the_contiguous_bits(dtype):
     partial = np.zeros((B, N), dtype)
     cpu_packed.packed_products(partial, P, dA.T, 3, 140, 5, B - 2)
     assert np.array_equal(partial[5:B - 2, 3:140], contiguous[5:B - 2, 3:140])
+
+
+_OTHER_WIDTH = """
+import sys, numpy as np
+from gatecore import cpu_packed
+results = {}
+for dtype in (np.float32, np.float64):
+    rng = np.random.default_rng(7)
+    B, K, N = 13, 2 * cpu_packed.KC + 5, 150
+    m, v = rng.standard_normal((K, N)).astype(dtype), rng.standard_normal((B, K)).astype(dtype)
+    out = np.zeros((B, N), dtype)
+    cpu_packed.packed_products(out, cpu_packed.pack(m), v, 0, N)
+    results[np.dtype(dtype).name] = out
+np.savez(sys.argv[1], width=cpu_packed.VECTOR_BYTES, **results)
+"""
+
+
+def test_products_are_the_same_bits_at_the_other_vector_width(tmp_path):
+    """A process forced to the other width (config.CPU_VECTOR_BYTES: 32 where this CPU has AVX-512, else 64)
+    packs other panels and runs other blocks, yet each output's chain of FMAs is the same: the same bits."""
+    other = 96 - cpu_packed.VECTOR_BYTES
+    path = tmp_path / "other.npz"
+    env = dict(os.environ, GATECORE_CPU_VECTOR_BYTES=str(other))
+    subprocess.run([sys.executable, "-c", _OTHER_WIDTH, str(path)], env=env, check=True, timeout=600)
+    there = np.load(path)
+    assert int(there["width"]) == other
+    here = tmp_path / "here.npz"
+    subprocess.run([sys.executable, "-c", _OTHER_WIDTH, str(here)], check=True, timeout=600)
+    here = np.load(here)
+    assert int(here["width"]) == cpu_packed.VECTOR_BYTES
+    for dtype in ("float32", "float64"):
+        assert np.array_equal(there[dtype], here[dtype])

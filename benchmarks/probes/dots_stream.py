@@ -2,6 +2,7 @@
 kernel, best of 7 x 50 calls. Run: NUMBA_NUM_THREADS=1 python dots_stream.py"""
 import time, numpy as np, numba
 from gatecore import cpu_dots as cd
+_dots16x1, _dots8x1 = cd._dots(16, 1), cd._dots(8, 1)
 from gatecore import cpu_packed as cp
 @numba.njit
 def run_dots(out, w, v, reps, R):
@@ -11,9 +12,9 @@ def run_dots(out, w, v, reps, R):
         n = 0
         while n + R <= N:
             if R == 16:
-                cd._dots16x1(out, w, v, n, 0, K)
+                _dots16x1(out, w, v, n, 0, K)
             else:
-                cd._dots8x1(out, w, v, n, 0, K)
+                _dots8x1(out, w, v, n, 0, K)
             n += R
 @numba.njit
 def runp(out, P, v, reps):

@@ -8,7 +8,14 @@ import os
 # test_cache_bitwise.py). The products' fused multiply-adds are explicit (cpu_packed, cpu_dots); never nnan/ninf,
 # so NaN and Inf propagate.
 FASTMATH = False
-CACHE = True                     # Numba on-disk cache, so a second process pays no compile
+# bytes per vector of the explicit-vector micro-kernels (cpu_packed, cpu_dots): 0 = by the CPU Numba compiles
+# for, 64 where it has AVX-512, else 32 (AVX2: a 64-byte vector is two registers, and the kernels' blocks of
+# accumulators, sized for 32 registers, spill from 16). 2-core AMD EPYC Zen 3 (AVX2), one thread, float32,
+# 64 x 1024 x 256: 22 GFLOP/s with 64, 75 with 32 (benchmarks/probes/microkernel_rate.py)
+CPU_VECTOR_BYTES = int(os.environ.get("GATECORE_CPU_VECTOR_BYTES", 0))
+# Numba on-disk cache, so a second process pays no compile; off when the width is forced, because the cache's
+# key holds the CPU but not the width (a forced width would load kernels compiled with the other one)
+CACHE = CPU_VECTOR_BYTES == 0
 # below this many multiply-adds per time step the recurrent product and pointwise pass run on one thread;
 # above it, the hidden units are split over Numba's threads (cpu_sync: one parallel region, a barrier per pass).
 # Measured on the 2-core machine, LSTM T=128 forward, best of 15, 1 vs 2 threads: B=16 H=256 (4.2M)

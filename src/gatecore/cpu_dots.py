@@ -4,12 +4,13 @@ Used where packing w (cpu_packed, about 0.3 ns per weight) costs more than it sa
 decoding loop's call) and a single sequence (B = 1, cpu_common.panels), where each step is a matrix-vector
 product that reads every weight once. w [N, K] and v [M, K] have contiguous rows; out [M, N] is C-contiguous.
 
-A block of R rows of w x BV rows of v keeps R * BV accumulator vectors of 64 bytes (16 float32, 8 float64) in
-registers and adds w[n, k:k+W] * v[b, k:k+W] into them with fused multiply-adds along k (the last, partial
-vector masked), then folds each accumulator's lanes to one sum: lane l + lane l+W/2, then l + l+W/4, and so on
-(combined across accumulators, two at a time, so the shuffles are shared). Written in LLVM IR for the same
-reason as cpu_packed: explicit 512-bit vectors and FMAs. LLVM's own loop over `s += w[k] * v[k]` ran at a
-quarter of the FMA rate here (28 GFLOP/s on one core at H = 64..512, float32).
+A block of R rows of w x BV rows of v keeps R * BV accumulator vectors of cpu_packed.VECTOR_BYTES (64 bytes:
+16 float32, 8 float64; 32 bytes without AVX-512) in registers and adds w[n, k:k+W] * v[b, k:k+W] into them with
+fused multiply-adds along k (the last, partial vector masked), then folds each accumulator's lanes to one sum:
+lane l + lane l+W/2, then l + l+W/4, and so on (combined across accumulators, two at a time, so the shuffles are
+shared). Written in LLVM IR for the same reason as cpu_packed: explicit full-width vectors and FMAs. LLVM's own
+loop over `s += w[k] * v[k]` ran at a quarter of the FMA rate here (28 GFLOP/s on one core at H = 64..512,
+float32, AVX-512).
 
 Every output is the same arithmetic in every block shape (one lane-wise FMA chain per lane in k order, then the
 same fold tree), so a product does not depend on where a caller cuts its ranges of n or b: bitwise the same at
@@ -25,7 +26,7 @@ from numba.core.errors import TypingError
 from numba.extending import intrinsic
 
 from . import config
-from .cpu_packed import _I32, _Vectors
+from .cpu_packed import _I32, VECTOR_BYTES, _Vectors
 
 
 def _fold(builder, V, accs):
@@ -107,15 +108,22 @@ def _dots(R, BV):
     return dots
 
 
-_dots16x1, _dots8x1, _dots1x1, _dots4x4, _dots1x4 = _dots(16, 1), _dots(8, 1), _dots(1, 1), _dots(4, 4), _dots(1, 4)
+# rows of w per block: AVX-512 16 x 1 (in float32 the 16 sums leave as one vector store) and 4 x 4; with AVX2's
+# 16 registers those spill, and 8 x 1 and 2 x 4 win. 2-core AMD EPYC Zen 3, one thread, float32, hot caches:
+# v [1, 64] x w [256, 64] 1.83 us 16 x 1 -> 1.09 us 8 x 1; [1, 512] x [1024, 512] 49.8 -> 42.8; [4, 256] x
+# [1024, 256] 48.1 us 4 x 4 -> 32.9 us 2 x 4 (benchmarks/probes/dots_blocks.py)
+ROWS = 16 if VECTOR_BYTES == 64 else 8
+QUAD_ROWS = 4 if VECTOR_BYTES == 64 else 2
+_dots_rows, _dots_half, _dots1x1 = _dots(ROWS, 1), _dots(ROWS // 2, 1), _dots(1, 1)
+_dots_quad, _dots1x4 = _dots(QUAD_ROWS, 4), _dots(1, 4)
 
 
 @numba.njit(cache=config.CACHE, nogil=True)
 def products(out, w, v, n0, n1, b0=0, b1=-1):
     """out[b, n] = w[n] . v[b] for n in [n0, n1) and b in [b0, b1) (b1 = -1: every row of v); w [N, K],
-    v [M, K], out [M, N], all C-contiguous. Blocks of 4 rows of v x 4 rows of w (each weight loaded once for
-    four rows of v), single rows of v against 16 rows of w (in float32 the 16 sums leave as one vector store),
-    then 8; the rows left over one at a time. A called function, not inlined: compiled once per array type
+    v [M, K], out [M, N], all C-contiguous. Blocks of 4 rows of v x QUAD_ROWS rows of w (each weight loaded once
+    for four rows of v), single rows of v against ROWS rows of w, then half as many; the rows left over one at a
+    time. A called function, not inlined: compiled once per array type
     instead of at each of the kernels' call sites."""
     if b1 < 0:
         b1 = v.shape[0]
@@ -123,21 +131,21 @@ def products(out, w, v, n0, n1, b0=0, b1=-1):
     b = b0
     while b + 4 <= b1:
         n = n0
-        while n + 4 <= n1:
-            _dots4x4(out, w, v, n, b, K)
-            n += 4
+        while n + QUAD_ROWS <= n1:
+            _dots_quad(out, w, v, n, b, K)
+            n += QUAD_ROWS
         while n < n1:
             _dots1x4(out, w, v, n, b, K)
             n += 1
         b += 4
     while b < b1:
         n = n0
-        while n + 16 <= n1:
-            _dots16x1(out, w, v, n, b, K)
-            n += 16
-        while n + 8 <= n1:
-            _dots8x1(out, w, v, n, b, K)
-            n += 8
+        while n + ROWS <= n1:
+            _dots_rows(out, w, v, n, b, K)
+            n += ROWS
+        while n + ROWS // 2 <= n1:
+            _dots_half(out, w, v, n, b, K)
+            n += ROWS // 2
         while n < n1:
             _dots1x1(out, w, v, n, b, K)
             n += 1

@@ -3,26 +3,27 @@
 It computes the recurrent product in every time step and the GEMMs around the loop (cpu_common.gemm: input
 projection, dx, dW). m [K, N] (W_hh^T in a forward step, W_hh in a backward one, the layer inputs for dW) is
 copied once per call into panels (pack)
-    P [N/PW, K, PW],  P[p, k, j] = m[k, p*PW + j]  (zero past N),  PW = 4 vectors of 64 bytes (64 float32, 32 float64)
-so that one step streams each panel row by row. A block of MR = 6, 4, 2 or 1 batch rows x one panel (1, 2 or 4
-vectors of it, as many as the column range needs) keeps its accumulator vectors in registers for a range of k
-and adds v[b, k] * P[p, k, :] into them with fused multiply-adds: no horizontal reductions (what bounds a
-dot-product kernel at short K) and, written in LLVM IR with explicit 512-bit vectors, the full AVX-512 width
-(LLVM's vectorisers stop at 256 bits on these CPUs).
+    P [N/PW, K, PW],  P[p, k, j] = m[k, p*PW + j]  (zero past N),  PW = VECTORS vectors of VECTOR_BYTES
+(AVX-512: 4 x 64 bytes, 64 float32 or 32 float64; AVX2: 2 x 32 bytes, 16 float32 or 8 float64; see
+config.CPU_VECTOR_BYTES), so that one step streams each panel row by row. A block of MR = 6, 4, 2 or 1 batch rows
+x one panel (1, 2 or all VECTORS vectors of it, as many as the column range needs) keeps its accumulator vectors
+in registers for a range of k and adds v[b, k] * P[p, k, :] into them with fused multiply-adds: no horizontal
+reductions (what bounds a dot-product kernel at short K) and, written in LLVM IR with explicit vectors, the full
+register width (LLVM's vectorisers stop at 256 bits on AVX-512 CPUs).
 k is cut into slices of KC so that a panel's slice stays in L1 while every row block passes over it. v may have
-any strides (dW reads v = dA^T as a view); out and the panels are C-contiguous. On CPUs
-without AVX-512, LLVM splits each 64-byte vector into narrower ones (AVX2, NEON): same results, less speed.
+any strides (dW reads v = dA^T as a view); out and the panels are C-contiguous.
 
 Each out[b, n] is, for every slice of KC values of k, one chain of fused multiply-adds in k order from zero,
 and the slices' sums are added to out in k order (two levels, as a BLAS GEMM sums its k blocks: a single chain
 over a long k, e.g. the T*B rows of a weight gradient, loses ~sqrt(K) ulps), whatever the block, the panel
 offset or the rows and columns around it: bitwise the same result wherever a caller cuts its ranges (k at
-multiples of KC), at any thread count, in any batch block.
+multiples of KC), at any thread count, in any batch block, and with either vector width.
 """
 from __future__ import annotations
 
 import numba
 import numpy as np
+from llvmlite import binding as llvm
 from llvmlite import ir
 from numba import types
 from numba.core import cgutils
@@ -31,10 +32,22 @@ from numba.extending import intrinsic
 
 from . import config
 
-VECTOR_BYTES = 64
-VECTORS = 4                     # per panel row: 4 x MR accumulators, at most 24 of the 32 vector registers
-# (6 x 4 against 4 x 4 blocks, one thread, float32: 64 rows x 1024 x 256 99-106 -> 130-135 GFLOP/s, 16 rows
+
+
+def _vector_bytes():
+    """config.CPU_VECTOR_BYTES, or by the CPU Numba compiles for (its NUMBA_CPU_FEATURES, else the host's):
+    64 bytes with AVX-512, else 32."""
+    if config.CPU_VECTOR_BYTES:
+        return config.CPU_VECTOR_BYTES
+    features = numba.core.config.CPU_FEATURES or llvm.get_host_cpu_features().flatten()
+    return 64 if "+avx512f" in features.split(",") else 32
+
+
+VECTOR_BYTES = _vector_bytes()
+# per panel row: VECTORS x MR accumulators, 24 of AVX-512's 32 vector registers or 12 of AVX2's 16 (AVX-512,
+# 6 x 4 against 4 x 4 blocks, one thread, float32: 64 rows x 1024 x 256 99-106 -> 130-135 GFLOP/s, 16 rows
 # 100-121 -> 112-128; float64 61 -> 65; same results: each output's chain of FMAs does not depend on its block)
+VECTORS = 4 if VECTOR_BYTES == 64 else 2
 PANEL_BYTES = VECTORS * VECTOR_BYTES
 KC = 128                        # k per slice: a float32 panel slice is 32 kB (L1 here: 48 kB)
 STRIDED_ROWS = 64               # rows of v per copied slice when v's rows are not contiguous (packed_products)
@@ -118,10 +131,22 @@ def _codegen_block(MR, one_vector=False):
         keep = V.all_or_none(accumulate)
 
         def block(NV):
-            """The block with NV vectors per row (a range narrower than the panel skips the empty ones)."""
+            """The block with NV vectors per row (a range narrower than the panel skips the empty ones). A panel
+            row is zero past N, so from an offset o that is a whole number of vectors, NV whole vectors that end
+            inside the row are read with plain loads (AVX2's masked loads halve the FMA rate: one thread,
+            float32, 64 x 1024 x 256 41 against 75 GFLOP/s); only the stores are masked then."""
+            whole = builder.and_(builder.icmp_signed("==", builder.srem(o, const(W)), const(0)),
+                                 builder.icmp_signed("<=", builder.add(o, const(NV * W)), const(VECTORS * W)))
+            with builder.if_else(whole) as (plain, masked):
+                with plain:
+                    loop(NV, lambda ptr, j: builder.load(ptr, align=V.size))
+                with masked:
+                    loop(NV, lambda ptr, j: V.load(ptr, masks[j]))
+
+        def loop(NV, load):
             acc = [[cgutils.alloca_once_value(builder, V.zero) for j in range(NV)] for r in range(MR)]
             with cgutils.for_range_slice(builder, k0, k1, const(1), inc=True) as (k, _):
-                w = [V.load(V.at(panel, k, builder.add(o, const(j * W))), masks[j]) for j in range(NV)]
+                w = [load(V.at(panel, k, builder.add(o, const(j * W))), j) for j in range(NV)]
                 for r in range(MR):
                     xs = V.splat(builder.load(V.element(v, builder.add(b, const(r)), k)), V.vec)
                     for j in range(NV):
@@ -198,9 +223,9 @@ def _pack_copy(P, m):
     rows of W, so the cache lines read stay in L1 for 16 (float32) or 8 (float64) rows. PW is a constant of each
     branch (with PW computed from the itemsize the copy loops do not vectorise: 3x slower)."""
     if m.itemsize == 4:
-        _pack_into(P, m, 64)
+        _pack_into(P, m, PANEL_BYTES // 4)
     else:
-        _pack_into(P, m, 32)
+        _pack_into(P, m, PANEL_BYTES // 8)
 
 
 def _codegen_transpose(context, builder, sig, args):
