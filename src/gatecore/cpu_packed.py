@@ -131,22 +131,14 @@ def _codegen_block(MR, one_vector=False):
         keep = V.all_or_none(accumulate)
 
         def block(NV):
-            """The block with NV vectors per row (a range narrower than the panel skips the empty ones). A panel
-            row is zero past N, so from an offset o that is a whole number of vectors, NV whole vectors that end
-            inside the row are read with plain loads (AVX2's masked loads halve the FMA rate: one thread,
-            float32, 64 x 1024 x 256 41 against 75 GFLOP/s); only the stores are masked then."""
-            whole = builder.and_(builder.icmp_signed("==", builder.srem(o, const(W)), const(0)),
-                                 builder.icmp_signed("<=", builder.add(o, const(NV * W)), const(VECTORS * W)))
-            with builder.if_else(whole) as (plain, masked):
-                with plain:
-                    loop(NV, lambda ptr, j: builder.load(ptr, align=V.size))
-                with masked:
-                    loop(NV, lambda ptr, j: V.load(ptr, masks[j]))
-
-        def loop(NV, load):
+            """The block with NV vectors per row (a range narrower than the panel skips the empty ones). Whole
+            vectors are loaded from the panel even where the range starts or ends inside one (AVX2's masked
+            loads halve the FMA rate: one thread, float32, 64 x 1024 x 256 41 against 75 GFLOP/s): their other
+            lanes (zero padding, neighbouring columns, the next panel row, or the vector of slack pack() leaves
+            after the last) feed only accumulator lanes that are never stored."""
             acc = [[cgutils.alloca_once_value(builder, V.zero) for j in range(NV)] for r in range(MR)]
             with cgutils.for_range_slice(builder, k0, k1, const(1), inc=True) as (k, _):
-                w = [load(V.at(panel, k, builder.add(o, const(j * W))), j) for j in range(NV)]
+                w = [builder.load(V.at(panel, k, builder.add(o, const(j * W))), align=V.size) for j in range(NV)]
                 for r in range(MR):
                     xs = V.splat(builder.load(V.element(v, builder.add(b, const(r)), k)), V.vec)
                     for j in range(NV):
@@ -288,10 +280,12 @@ def pack(m):
 
     P is allocated by NumPy, not inside the kernel: NumPy asks for transparent huge pages from 4 MB up, Numba's
     allocator does not, and a fresh 4 kB page costs ~1.6 us to fault in here (64 MB: 27 ms against 3.8 ms).
-    Arrays over 32 MB come fresh from the OS at every call (glibc's largest mmap threshold)."""
+    Arrays over 32 MB come fresh from the OS at every call (glibc's largest mmap threshold). One vector of slack
+    follows the last panel row: the micro-kernel loads whole vectors (packed_products)."""
     K, N = m.shape
     PW = PANEL_BYTES // m.itemsize
-    P = np.empty(((N + PW - 1) // PW, K, PW), m.dtype)
+    panels = (N + PW - 1) // PW
+    P = np.empty(panels * K * PW + PW, m.dtype)[:panels * K * PW].reshape(panels, K, PW)
     if m.flags.f_contiguous and not m.flags.c_contiguous:
         _pack_transposed(P, m.T)
     else:
