@@ -14,7 +14,7 @@ Inside the time loop only the recurrent product and one pointwise pass run, both
 enough work (step_split). Split by batch rows (each thread gets 4 or more), a thread takes its rows through all
 T steps in one parallel region, since a row's recurrence needs no other row; split by hidden units, every unit
 needs all of h_{t-1}, so each step (each pass of it) is a parallel region of its own (~1.6 us here). With at
-least 2 steps and 2 sequences the product runs on W_hh^T packed once per call (gatecore.cpu_packed: an AVX-512
+least 2 steps and 2 sequences the product runs on W_hh^T packed once per call (gatecore.cpu_packed: an explicit-vector
 GEMM micro-kernel, one fixed chain of multiply-adds per output); a single step or a single sequence uses
 `products` on W_hh's rows as they are (gatecore.cpu_dots: the dot-product micro-kernel), where packing would not
 pay. No BLAS

@@ -123,8 +123,8 @@ def products(out, w, v, n0, n1, b0=0, b1=-1):
     """out[b, n] = w[n] . v[b] for n in [n0, n1) and b in [b0, b1) (b1 = -1: every row of v); w [N, K],
     v [M, K], out [M, N], all C-contiguous. Blocks of 4 rows of v x QUAD_ROWS rows of w (each weight loaded once
     for four rows of v), single rows of v against ROWS rows of w, then half as many; the rows left over one at a
-    time. A called function, not inlined: compiled once per array type
-    instead of at each of the kernels' call sites."""
+    time. A called function, not inlined: compiled once per array type instead of at each of the kernels' call
+    sites."""
     if b1 < 0:
         b1 = v.shape[0]
     K = w.shape[1]

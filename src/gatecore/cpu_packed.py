@@ -33,7 +33,6 @@ from numba.extending import intrinsic
 from . import config
 
 
-
 def _vector_bytes():
     """config.CPU_VECTOR_BYTES, or by the CPU Numba compiles for (its NUMBA_CPU_FEATURES, else the host's):
     64 bytes with AVX-512, else 32."""
@@ -49,7 +48,7 @@ VECTOR_BYTES = _vector_bytes()
 # 100-121 -> 112-128; float64 61 -> 65; same results: each output's chain of FMAs does not depend on its block)
 VECTORS = 4 if VECTOR_BYTES == 64 else 2
 PANEL_BYTES = VECTORS * VECTOR_BYTES
-KC = 128                        # k per slice: a float32 panel slice is 32 kB (L1 here: 48 kB)
+KC = 128                        # k per slice: a float32 panel slice is 32 kB (AVX2: 8 kB), in a 32-48 kB L1
 STRIDED_ROWS = 64               # rows of v per copied slice when v's rows are not contiguous (packed_products)
 _I32 = ir.IntType(32)
 
