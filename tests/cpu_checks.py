@@ -121,19 +121,21 @@ def fingerprints_in_fresh_process(**env):
 
 
 @functools.lru_cache(maxsize=None)
-def fingerprints_with_threads(threads):
-    """fingerprints_here() computed in a fresh process with NUMBA_NUM_THREADS=threads."""
-    return fingerprints_in_fresh_process(NUMBA_NUM_THREADS=str(threads))
-
-
-@functools.lru_cache(maxsize=None)
 def fingerprints_compiled_and_cached():
-    """fingerprints_here() in a fresh process that compiles every kernel (an empty NUMBA_CACHE_DIR), then in a
-    second one that loads them all from the cache the first one wrote."""
+    """fingerprints_here() in three fresh processes sharing one new NUMBA_CACHE_DIR: the first compiles every kernel
+    and writes the cache on two Numba threads (every path: on one thread the GEMMs never take their threaded
+    kernel), the next two load every kernel from it, with two threads and with one: one compile serves both
+    checks. Asserts that the loads wrote nothing new to the cache, i.e. that nothing was compiled again."""
     with tempfile.TemporaryDirectory() as cache:
-        compiled = fingerprints_in_fresh_process(NUMBA_CACHE_DIR=cache)
-        assert any(name.endswith(".nbc") for _, _, names in os.walk(cache) for name in names), "nothing cached"
-        return compiled, fingerprints_in_fresh_process(NUMBA_CACHE_DIR=cache)
+        def written():
+            return {os.path.join(d, n) for d, _, names in os.walk(cache) for n in names if n.endswith(".nbc")}
+        compiled = fingerprints_in_fresh_process(NUMBA_CACHE_DIR=cache, NUMBA_NUM_THREADS="2")
+        assert written(), "nothing cached"
+        before = written()
+        cached = {threads: fingerprints_in_fresh_process(NUMBA_CACHE_DIR=cache, NUMBA_NUM_THREADS=str(threads))
+                  for threads in (2, 1)}
+        assert written() == before, f"compiled again instead of loaded: {sorted(written() - before)[:5]}"
+        return {"compiled": compiled, "cached 1 thread": cached[1], "cached 2 threads": cached[2]}
 
 
 def _assert_same_fingerprints(vid, a, b, what):
@@ -146,14 +148,15 @@ def _assert_same_fingerprints(vid, a, b, what):
 
 def check_same_bits_across_threads(vid):
     """One and two Numba threads give bitwise identical outputs and gradients for variant `vid`."""
-    _assert_same_fingerprints(vid, fingerprints_with_threads(1), fingerprints_with_threads(2), "1 and 2 threads")
+    runs = fingerprints_compiled_and_cached()
+    _assert_same_fingerprints(vid, runs["cached 1 thread"], runs["cached 2 threads"], "1 and 2 threads")
 
 
 def check_same_bits_compiled_and_cached(vid):
     """Kernels compiled in this process and kernels loaded from Numba's on-disk cache give bitwise identical
     results for variant `vid` (with FMA contraction allowed, an LSTM's did not: config.FASTMATH)."""
-    compiled, cached = fingerprints_compiled_and_cached()
-    _assert_same_fingerprints(vid, compiled, cached, "compiled and cached kernels")
+    runs = fingerprints_compiled_and_cached()
+    _assert_same_fingerprints(vid, runs["compiled"], runs["cached 2 threads"], "compiled and cached kernels")
 
 
 def check_same_bits_across_runs(cell, opts, monkeypatch):
