@@ -1,10 +1,11 @@
-"""cpu_common: which way a time loop is cut over Numba's threads (step_split), and the GEMM's passes over k."""
+"""cpu_common: which way a time loop is cut over Numba's threads (step_split), the GEMM's passes over k, and
+packing shared out over the threads."""
 import numba
 import numpy as np
 import pytest
 
 import gatecore
-from gatecore import config, cpu_common
+from gatecore import config, cpu_common, cpu_packed
 
 
 @pytest.fixture
@@ -31,6 +32,28 @@ def test_forward_with_weights_past_the_limit_splits_units_backward_keeps_rows(tw
     many = config.CPU_ROW_SPLIT_ANY_WEIGHTS_ROWS * threads
     assert cpu_common.step_split(many, 4, 257, 257, itemsize=4) == -threads, "enough rows a thread: any weights"
     assert cpu_common.step_split(many - 1, 4, 257, 257, itemsize=4) > 1
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("K, N", [(1, 1), (3, 70), (300, 20), (257, 130), (130, 257), (64, 1000)])
+@pytest.mark.parametrize("flipped", [False, True])
+def test_pack_on_the_threads_copies_what_one_thread_copies(two_threads, dtype, K, N, flipped, monkeypatch):
+    """Shared out by panels (m = W.T) or by rows of m (C-contiguous), edge panels and odd row counts included:
+    the same panels, padding zeros included, as cpu_packed.pack on one thread."""
+    rng = np.random.default_rng(K * N)
+    m = np.asfortranarray(rng.standard_normal((K, N))).astype(dtype, order="F") if flipped else \
+        rng.standard_normal((K, N)).astype(dtype)
+    one = cpu_packed.pack(m)
+    monkeypatch.setattr(config, "CPU_PACK_PARALLEL_MIN_BYTES", 0)
+    single_panel_of_w_t = cpu_packed.transposed(m) and N * m.itemsize <= cpu_packed.PANEL_BYTES
+    if not single_panel_of_w_t:
+        def on_one_thread(m):
+            raise AssertionError("packed on one thread")
+        monkeypatch.setattr(cpu_packed, "pack", on_one_thread)
+    shared = cpu_common.pack(m)
+    assert shared.shape == one.shape and shared.dtype == one.dtype
+    np.testing.assert_array_equal(shared, one)
+    assert np.array_equal(shared.transpose(1, 0, 2).reshape(K, -1)[:, :N], m), "not m's panels"
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

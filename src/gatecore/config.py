@@ -65,6 +65,10 @@ CPU_ROW_BLOCK = 64
 # 8192 x 256 x 1024 334 vs 357; but a weight gradient's 2048 x 8192 x 512 (P 16 MB) 288 vs 204
 CPU_GEMM_FULL_K_MAX_BYTES = int(os.environ.get("GATECORE_CPU_GEMM_FULL_K_MAX_BYTES", 1 << 22))
 
+# cpu_common.pack copies an operand into panels on Numba's threads from this many bytes up: at 256 kB the copy
+# (~5 us) gained nothing, from 1 MB 1.3-1.8x (benchmarks/probes/pack_ab.py)
+CPU_PACK_PARALLEL_MIN_BYTES = int(os.environ.get("GATECORE_CPU_PACK_PARALLEL_MIN_BYTES", 1 << 19))
+
 # The weight gradients' GEMMs (cpu_common.weight_grads) read da^T transposed into a buffer, this many bytes of it
 # per chunk of k (0: as a view of da, every task copying its slices). Float32, 2 threads, this session's 2-vCPU
 # AMD EPYC (Zen 4, KVM), view vs chunks in one process, alternating, median (benchmarks/probes/weight_grads_ab.py):

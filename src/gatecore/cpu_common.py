@@ -35,7 +35,8 @@ from numba import prange
 
 from . import config, cpu_math
 from .cpu_dots import products
-from .cpu_packed import KC, PANEL_BYTES, VECTOR_BYTES, pack, packed_products, transpose_block
+from . import cpu_packed
+from .cpu_packed import KC, PANEL_BYTES, VECTOR_BYTES, packed_products, transpose_block
 
 JIT = dict(cache=config.CACHE, nogil=True, fastmath=config.FASTMATH, error_model="numpy")
 # only explicit prange loops run in parallel: Numba would otherwise turn each np.zeros and array assignment
@@ -269,6 +270,40 @@ def gemm(v, P, N, bias=None, out=None, add=False):
     else:
         _gemm_parallel(out, P, v, bias, config.CPU_ROW_BLOCK, k_block(P), add)
     return out
+
+
+@kernel
+def _pack_copy_parallel(P, m, threads):
+    for c in prange(threads):
+        k0, k1 = chunk(c, threads, m.shape[0])
+        cpu_packed.pack_copy(P, m, k0, k1)
+
+
+@kernel
+def _pack_transposed_parallel(P, w):
+    for p in prange(P.shape[0]):
+        cpu_packed.pack_transposed(P, w, p, p + 1)
+
+
+def pack(m):
+    """cpu_packed.pack(m), shared out over Numba's threads when m has config.CPU_PACK_PARALLEL_MIN_BYTES or more
+    (gemm's rule otherwise: not inside on_this_thread()): the same copy either way. From W.T (the transposing
+    copy) a panel per task (one panel: one thread); from a C-contiguous m each thread copies its share of m's
+    rows into every panel (a panel per task there ran at half the one-thread rate). float32, 2 threads, Zen 5, median us, one thread
+    vs shared: W.T 256 x 1024 32.7 vs 23.3, 512 x 2048 142.5 vs 78.9; x 1024 x 256 25.5 vs 20.3, 2048 x 512
+    107.1 vs 65.4 (benchmarks/probes/pack_ab.py). W_hh^T of an H = 256 LSTM (1 MB) took 51-88 us of a T=16 B=16
+    forward's ~0.9 ms on one thread."""
+    flipped = cpu_packed.transposed(m)
+    one_panel = m.shape[1] * m.itemsize <= PANEL_BYTES
+    if m.nbytes < config.CPU_PACK_PARALLEL_MIN_BYTES or (flipped and one_panel) \
+            or not _parallel(config.CPU_PARALLEL_MIN_WORK):
+        return cpu_packed.pack(m)
+    P = cpu_packed.empty_panels(m)
+    if flipped:
+        _pack_transposed_parallel(P, m.T)
+    else:
+        _pack_copy_parallel(P, m, numba.get_num_threads())
+    return P
 
 
 def _parallel(work):

@@ -189,13 +189,13 @@ _block12 = _block(12, one_vector=True)
 
 
 @numba.njit(cache=config.CACHE, nogil=True, inline="always")
-def _pack_into(P, m, PW):
+def _pack_into(P, m, PW, k0, k1):
     K, N = m.shape
     rows_contiguous = m.strides[1] == m.itemsize
     for p in range(P.shape[0]):
         n0, n1 = p * PW, min(N, p * PW + PW)
         panel = P[p]
-        for k in range(K):
+        for k in range(k0, k1):
             dst = panel[k]
             if rows_contiguous:
                 src = m[k]
@@ -208,15 +208,21 @@ def _pack_into(P, m, PW):
                 dst[j] = 0
 
 
+@numba.njit(cache=config.CACHE, nogil=True, inline="always")
+def pack_copy(P, m, k0, k1):
+    """Rows k0..k1-1 of every panel of P = pack(m), one panel row at a time: for m = W.T, consecutive rows k read
+    the next element of the same PW rows of W, so the cache lines read stay in L1 for 16 (float32) or 8
+    (float64) rows. PW is a constant of each branch (with PW computed from the itemsize the copy loops do not
+    vectorise: 3x slower)."""
+    if m.itemsize == 4:
+        _pack_into(P, m, PANEL_BYTES // 4, k0, k1)
+    else:
+        _pack_into(P, m, PANEL_BYTES // 8, k0, k1)
+
+
 @numba.njit(cache=config.CACHE, nogil=True)
 def _pack_copy(P, m):
-    """P = pack(m) one panel row at a time: for m = W.T, consecutive rows k read the next element of the same PW
-    rows of W, so the cache lines read stay in L1 for 16 (float32) or 8 (float64) rows. PW is a constant of each
-    branch (with PW computed from the itemsize the copy loops do not vectorise: 3x slower)."""
-    if m.itemsize == 4:
-        _pack_into(P, m, PANEL_BYTES // 4)
-    else:
-        _pack_into(P, m, PANEL_BYTES // 8)
+    pack_copy(P, m, 0, m.shape[0])
 
 
 def _codegen_transpose(context, builder, sig, args):
@@ -256,19 +262,38 @@ def transpose_block(typingctx, panel, w, n0, k0, j0, rows, cols):
     return types.void(panel, w, *[types.intp] * 5), _codegen_transpose
 
 
-@numba.njit(cache=config.CACHE, nogil=True)
-def _pack_transposed(P, w):
-    """P = pack(w.T) for w [N, K] C-contiguous, in blocks of W x W (one vector's lanes) transposed in registers."""
+@numba.njit(cache=config.CACHE, nogil=True, inline="always")
+def pack_transposed(P, w, p0, p1):
+    """Panels p0..p1-1 of P = pack(w.T) for w [N, K] C-contiguous, in blocks of W x W (one vector's lanes)
+    transposed in registers."""
     N, K = w.shape
     W = VECTOR_BYTES // w.itemsize
     PW = PANEL_BYTES // w.itemsize
-    for p in range(P.shape[0]):
+    for p in range(p0, p1):
         panel = P[p]
         for j0 in range(0, PW, W):
             n0 = p * PW + j0
             rows = min(W, max(0, N - n0))
             for k0 in range(0, K, W):
                 transpose_block(panel, w, n0, k0, j0, rows, min(W, K - k0))
+
+
+@numba.njit(cache=config.CACHE, nogil=True)
+def _pack_transposed(P, w):
+    pack_transposed(P, w, 0, P.shape[0])
+
+
+def empty_panels(m):
+    """The uninitialised P that pack(m) fills (its docstring says how it is allocated)."""
+    K, N = m.shape
+    PW = PANEL_BYTES // m.itemsize
+    panels = (N + PW - 1) // PW
+    return np.empty(panels * K * PW + PW, m.dtype)[:panels * K * PW].reshape(panels, K, PW)
+
+
+def transposed(m):
+    """Whether pack(m) reads m as W.T (F-contiguous, not C): the transposing copy."""
+    return m.flags.f_contiguous and not m.flags.c_contiguous
 
 
 def pack(m):
@@ -281,11 +306,8 @@ def pack(m):
     allocator does not, and a fresh 4 kB page costs ~1.6 us to fault in here (64 MB: 27 ms against 3.8 ms).
     Arrays over 32 MB come fresh from the OS at every call (glibc's largest mmap threshold). One vector of slack
     follows the last panel row: the micro-kernel loads whole vectors (packed_products)."""
-    K, N = m.shape
-    PW = PANEL_BYTES // m.itemsize
-    panels = (N + PW - 1) // PW
-    P = np.empty(panels * K * PW + PW, m.dtype)[:panels * K * PW].reshape(panels, K, PW)
-    if m.flags.f_contiguous and not m.flags.c_contiguous:
+    P = empty_panels(m)
+    if transposed(m):
         _pack_transposed(P, m.T)
     else:
         _pack_copy(P, m)
