@@ -36,7 +36,7 @@ from numba import prange
 from . import config, cpu_math
 from .cpu_dots import products
 from . import cpu_packed
-from .cpu_packed import KC, PANEL_BYTES, VECTOR_BYTES, packed_products, transpose_block
+from .cpu_packed import KC, PANEL_BYTES, VECTOR_BYTES, packed_products, packed_rows, transpose_block
 
 JIT = dict(cache=config.CACHE, nogil=True, fastmath=config.FASTMATH, error_model="numpy")
 # only explicit prange loops run in parallel: Numba would otherwise turn each np.zeros and array assignment
@@ -56,9 +56,13 @@ def kernel(fn):
 
 
 def compile_units(fn):
-    """A kernel's loop over a range of hidden units, inlined where it is called: in a prange body and on the
-    one-thread path (a parallel kernel that calls a dispatcher cannot be cached by Numba)."""
-    return numba.njit(**JIT)(fn)
+    """A time loop's per-step helper (a range of hidden units and batch rows of one step), called from the
+    kernel's prange body and from its one-thread path. Compiled without Numba's reference counting (_nrt=False,
+    and Numba compiles what it calls the same way): every array view a helper takes (a gates row, a unit range)
+    would otherwise cost an atomic increment and decrement, ~0.2 us of a ~1 us step at B = 1 and H = 8-64
+    (benchmarks/results/probes_session13.txt). So a helper allocates nothing: it copies arrays with copy() and
+    multiplies with packed_rows, not packed_products."""
+    return numba.njit(_nrt=False, **JIT)(fn)
 
 
 def compile_pointwise(fn):
@@ -76,11 +80,19 @@ def compile_pointwise(fn):
 
 
 @inline
+def copy(dst, src):
+    """dst[:] = src for two 1-d arrays of one length that do not overlap, as a loop: an array assignment may copy
+    src aside first, which needs Numba's allocator (compile_units compiles without it)."""
+    for j in range(dst.shape[0]):
+        dst[j] = src[j]
+
+
+@inline
 def recurrent_products(out, w, P, v, n0, n1, b0, b1):
     """out[b, n] = w[n] . v[b] for n in [n0, n1) and b in [b0, b1): on P = panels(w, T, B) (gatecore.cpu_packed)
     when it was made, else with products() on w's rows."""
     if P.shape[0] > 0:
-        packed_products(out, P, v, n0, n1, b0, b1)
+        packed_rows(out, P, v, n0, n1, b0, b1)
     else:
         products(out, w, v, n0, n1, b0, b1)
 
@@ -138,7 +150,7 @@ def save_prev_state(hp, h_prev, k, lengths, reverse, b0, b1, r0, r1):
     for b in range(b0, b1):
         n = lengths[b]
         if k < n:
-            hp[tape_row(time_of(k, n, reverse), hp), b, r0:r1] = h_prev[b, r0:r1]
+            copy(hp[tape_row(time_of(k, n, reverse), hp), b, r0:r1], h_prev[b, r0:r1])
         else:
             hp[tape_row(k, hp), b, r0:r1] = 0
 

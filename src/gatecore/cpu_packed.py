@@ -371,6 +371,19 @@ def packed_products(out, P, v, n0, n1, b0=0, b1=-1, ka=0, kb=-1, add=False):
                     _slice_rows(rows, vb, P[n // PW][k0:k1], n, o, valid, 0, k1 - k0, 0, r1 - r0, add or k0 > 0)
                     n += valid
         return
+    packed_rows(out, P, v, n0, n1, b0, b1, ka, kb, add)
+
+
+@numba.njit(cache=config.CACHE, nogil=True)
+def packed_rows(out, P, v, n0, n1, b0=0, b1=-1, ka=0, kb=-1, add=False):
+    """packed_products panel by panel, for a v read as it lies (any strides; the copy packed_products makes of a
+    strided v over several panels is not made here): no allocation, so the time loops' per-step helpers, which
+    Numba compiles without its reference counting (cpu_common.compile_units), can call it."""
+    if b1 < 0:
+        b1 = v.shape[0]
+    if kb < 0:
+        kb = P.shape[1]
+    PW = P.shape[2]
     n = n0
     while n < n1:
         o = n % PW

@@ -45,7 +45,7 @@ def _forward_units(u0, u1, b0, b1, k, gates, hn, y, w_hh, P_hh, b_hn, rec, h_pre
             for g in range(3):
                 gates[k, b, g * H + u0:g * H + u1] = 0
             hn[cc.tape_row(k, hn), b, u0:u1] = 0
-            h_next[b, u0:u1] = h_prev[b, u0:u1]
+            cc.copy(h_next[b, u0:u1], h_prev[b, u0:u1])
             continue
         t = cc.time_of(k, n_b, reverse)
         a, r_ = gates[t, b], rec[b]
@@ -98,7 +98,7 @@ def _cell_grads(u0, u1, b0, b1, k, gates, hn, hp, dy, dh, dxp, dhn, da_rz, da_n,
             da_rz[b, u0:u1] = 0
             da_rz[b, H + u0:H + u1] = 0
             da_n[b, u0:u1] = 0
-            dd[b, u0:u1] = dh[b, u0:u1]
+            cc.copy(dd[b, u0:u1], dh[b, u0:u1])
             continue
         t = cc.time_of(k, n_b, reverse)
         a, d = gates[t, b], dxp[t, b]
@@ -123,7 +123,7 @@ def _cell_grads(u0, u1, b0, b1, k, gates, hn, hp, dy, dh, dxp, dhn, da_rz, da_n,
 
 def _reset_grads(u0, u1, b0, b1, k, gates, hp, P_n, drh, dxp, da_rz, da_n, dd, lengths, reverse):
     """linear_before_reset=False: d(r*h) = W_hn^T da_n, then da_r and the path through r*h into dh_{t-1}."""
-    cc.packed_products(drh, P_n, da_n, u0, u1, b0, b1)
+    cc.packed_rows(drh, P_n, da_n, u0, u1, b0, b1)
     for b in range(b0, b1):
         n_b = lengths[b]
         if k < n_b:
@@ -138,9 +138,9 @@ def _reset_grads(u0, u1, b0, b1, k, gates, hp, P_n, drh, dxp, da_rz, da_n, dd, l
 
 def _recurrent_grads(u0, u1, b0, b1, k, P_rz, P_n, p_rz, p_n, da_rz, da_n, dd, dh, lengths, lbr):
     """dh_{t-1} = dd + W_hh^T da (lbr=False: only the r, z rows; W_hn's part is in dd already)."""
-    cc.packed_products(p_rz, P_rz, da_rz, u0, u1, b0, b1)
+    cc.packed_rows(p_rz, P_rz, da_rz, u0, u1, b0, b1)
     if lbr:
-        cc.packed_products(p_n, P_n, da_n, u0, u1, b0, b1)
+        cc.packed_rows(p_n, P_n, da_n, u0, u1, b0, b1)
     for b in range(b0, b1):
         dh_b, dd_b = dh[b, u0:u1], dd[b, u0:u1]
         if k < lengths[b]:
@@ -148,7 +148,7 @@ def _recurrent_grads(u0, u1, b0, b1, k, P_rz, P_n, p_rz, p_n, da_rz, da_n, dd, d
             for j in range(u1 - u0):
                 dh_b[j] = dd_b[j] + prz_b[j] + pn_b[j] if lbr else dd_b[j] + prz_b[j]
         else:
-            dh_b[:] = dd_b
+            cc.copy(dh_b, dd_b)
 
 
 def _backward_part(p, passes, k, u0, u1, b0, b1, gates, hn, hp, P_rz, P_n, dy, dh, dxp, dhn, da_rz, da_n, dd, drh,

@@ -44,7 +44,7 @@ def _forward_units(u0, u1, b0, b1, k, gates, cp, cs, y, w_hh, P_hh, rec, h_prev,
             cp[cc.tape_row(k, cp), b, u0:u1] = 0
             cs[cc.tape_row(k, cs), b, u0:u1] = 0
             if not proj:
-                h_next[b, u0:u1] = h_prev[b, u0:u1]
+                cc.copy(h_next[b, u0:u1], h_prev[b, u0:u1])
             continue
         t = cc.time_of(k, n, reverse)
         a, r = gates[t, b], rec[b]
@@ -61,7 +61,7 @@ def _forward_units(u0, u1, b0, b1, k, gates, cp, cs, y, w_hh, P_hh, rec, h_prev,
             c_b[j] = c_t
             m_b[j] = m
         if not proj:
-            h_next[b, u0:u1] = m_b
+            cc.copy(h_next[b, u0:u1], m_b)
 
 
 def _project_units(p0, p1, b0, b1, k, y, w_hr, P_hr, h_prev, h_next, m_k, hr, lengths, reverse):
@@ -70,10 +70,10 @@ def _project_units(p0, p1, b0, b1, k, y, w_hr, P_hr, h_prev, h_next, m_k, hr, le
     for b in range(b0, b1):
         n = lengths[b]
         if k < n:
-            y[cc.time_of(k, n, reverse), b, p0:p1] = hr[b, p0:p1]
-            h_next[b, p0:p1] = hr[b, p0:p1]
+            cc.copy(y[cc.time_of(k, n, reverse), b, p0:p1], hr[b, p0:p1])
+            cc.copy(h_next[b, p0:p1], hr[b, p0:p1])
         else:
-            h_next[b, p0:p1] = h_prev[b, p0:p1]
+            cc.copy(h_next[b, p0:p1], h_prev[b, p0:p1])
 
 
 def _cell_grads(u0, u1, b0, b1, k, gates, cp, cs, dhv, P_hr, dc, da, da_k, dm_k, lengths, reverse, proj):
@@ -81,7 +81,7 @@ def _cell_grads(u0, u1, b0, b1, k, gates, cp, cs, dhv, P_hr, dc, da, da_k, dm_k,
     dhv = dL/dh_t [B, R]."""
     H = dc.shape[1]
     if proj:
-        cc.packed_products(dm_k, P_hr, dhv, u0, u1, b0, b1)
+        cc.packed_rows(dm_k, P_hr, dhv, u0, u1, b0, b1)
     for b in range(b0, b1):
         n = lengths[b]
         if k >= n:
@@ -108,12 +108,12 @@ def _cell_grads(u0, u1, b0, b1, k, gates, cp, cs, dhv, P_hr, dc, da, da_k, dm_k,
 def _recurrent_grads(r0, r1, b0, b1, k, P_hh, dhr, da_k, dhv, dh, lengths):
     """dh_{t-1} = W_hh^T da (P_hh = pack(W_hh)) for outputs r0..r1-1 and batch rows b0..b1-1 (padding rows carry
     dhv unchanged)."""
-    cc.packed_products(dhr, P_hh, da_k, r0, r1, b0, b1)
+    cc.packed_rows(dhr, P_hh, da_k, r0, r1, b0, b1)
     for b in range(b0, b1):
         if k < lengths[b]:
-            dh[b, r0:r1] = dhr[b, r0:r1]
+            cc.copy(dh[b, r0:r1], dhr[b, r0:r1])
         else:
-            dh[b, r0:r1] = dhv[b, r0:r1]
+            cc.copy(dh[b, r0:r1], dhv[b, r0:r1])
 
 
 def _upstream(k, b0, b1, r0, r1, dy, dh, dhv, dhs, lengths, reverse):
@@ -126,7 +126,7 @@ def _upstream(k, b0, b1, r0, r1, dy, dh, dhv, dhs, lengths, reverse):
         for r in range(r0, r1):
             dhv[b, r] = dh[b, r] + dy[t, b, r] if k < n else dh[b, r]
         if proj and k < n:
-            dhs[t, b, r0:r1] = dhv[b, r0:r1]
+            cc.copy(dhs[t, b, r0:r1], dhv[b, r0:r1])
 
 
 def _backward_part(p, passes, k, u0, u1, r0, r1, b0, b1, gates, cp, cs, P_hh, P_hr, dy, dh, dc, da, dhs, da_k, dm_k,

@@ -33,7 +33,7 @@ def _forward_units(u0, u1, b0, b1, k, a, hp, w_hh, P_hh, rec, h_prev, h_next, le
         n = lengths[b]
         if k < n:
             t = cc.time_of(k, n, reverse)
-            hp[cc.tape_row(t, hp), b, u0:u1] = h_prev[b, u0:u1]
+            cc.copy(hp[cc.tape_row(t, hp), b, u0:u1], h_prev[b, u0:u1])
             a_b, r_b, h_b = a[t, b, u0:u1], rec[b, u0:u1], h_next[b, u0:u1]
             for j in range(u1 - u0):
                 h = _step(a_b[j] + r_b[j], act)
@@ -42,7 +42,7 @@ def _forward_units(u0, u1, b0, b1, k, a, hp, w_hh, P_hh, rec, h_prev, h_next, le
         else:
             a[k, b, u0:u1] = 0
             hp[cc.tape_row(k, hp), b, u0:u1] = 0
-            h_next[b, u0:u1] = h_prev[b, u0:u1]
+            cc.copy(h_next[b, u0:u1], h_prev[b, u0:u1])
 
 
 def _backward_units(u0, u1, b0, b1, k, hs, dy, dh, da, da_k, lengths, reverse, act):
@@ -63,10 +63,10 @@ def _backward_units(u0, u1, b0, b1, k, hs, dy, dh, da, da_k, lengths, reverse, a
 
 def _recurrent_grads(u0, u1, b0, b1, k, P_hh, dhr, da_k, dh, lengths):
     """dh_{t-1} = W_hh^T da for units u0..u1-1 of real rows among b0..b1-1 (padding rows carry dh unchanged)."""
-    cc.packed_products(dhr, P_hh, da_k, u0, u1, b0, b1)
+    cc.packed_rows(dhr, P_hh, da_k, u0, u1, b0, b1)
     for b in range(b0, b1):
         if k < lengths[b]:
-            dh[b, u0:u1] = dhr[b, u0:u1]
+            cc.copy(dh[b, u0:u1], dhr[b, u0:u1])
 
 
 def _backward_part(p, k, u0, u1, b0, b1, hs, P_hh, dy, dh, da, da_k, dhr, lengths, reverse, act):
