@@ -301,10 +301,10 @@ def pack(m):
     """cpu_packed.pack(m), shared out over Numba's threads when m has config.CPU_PACK_PARALLEL_MIN_BYTES or more
     (gemm's rule otherwise: not inside on_this_thread()): the same copy either way. From W.T (the transposing
     copy) a panel per task (one panel: one thread); from a C-contiguous m each thread copies its share of m's
-    rows into every panel (a panel per task there ran at half the one-thread rate). float32, 2 threads, Zen 5, median us, one thread
-    vs shared: W.T 256 x 1024 32.7 vs 23.3, 512 x 2048 142.5 vs 78.9; x 1024 x 256 25.5 vs 20.3, 2048 x 512
-    107.1 vs 65.4 (benchmarks/probes/pack_ab.py). W_hh^T of an H = 256 LSTM (1 MB) took 51-88 us of a T=16 B=16
-    forward's ~0.9 ms on one thread."""
+    rows into every panel (a panel per task there ran at half the one-thread rate). float32, 2 threads, Zen 5,
+    median us, one thread vs shared (benchmarks/probes/pack_ab.py; every shape in probes_session13.txt): W.T
+    256 x 1024 40.1 vs 28.3, 512 x 2048 145.9 vs 87.1; x 1024 x 256 25.5 vs 18.8, 2048 x 512 119.2 vs 69.5.
+    W_hh^T of an H = 256 LSTM (1 MB) took 51-88 us of a T=16 B=16 forward's ~0.9 ms on one thread."""
     flipped = cpu_packed.transposed(m)
     one_panel = m.shape[1] * m.itemsize <= PANEL_BYTES
     if m.nbytes < config.CPU_PACK_PARALLEL_MIN_BYTES or (flipped and one_panel) \
