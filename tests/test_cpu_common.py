@@ -34,6 +34,44 @@ def test_forward_with_weights_past_the_limit_splits_units_backward_keeps_rows(tw
     assert cpu_common.step_split(many - 1, 4, 257, 257, itemsize=4) > 1
 
 
+def test_num_threads_follows_set_num_threads_on_each_thread(two_threads):
+    import threading
+    threads = numba.get_num_threads()
+    assert cpu_common.num_threads() == threads
+    seen = []
+
+    def one():
+        numba.set_num_threads(1)            # thread-local: the caller keeps its count
+        seen.append(cpu_common.num_threads())
+    t = threading.Thread(target=one)
+    t.start(); t.join()
+    assert seen == [1]
+    assert cpu_common.num_threads() == threads
+    numba.set_num_threads(1)
+    try:
+        assert cpu_common.num_threads() == 1
+        assert cpu_common.step_split(64, 4, 64, 64, itemsize=4) == 1
+    finally:
+        numba.set_num_threads(threads)
+
+
+def test_num_threads_in_a_fresh_process_before_any_parallel_region():
+    import subprocess, sys
+    code = ("from gatecore import cpu_common as cc; import numba; "
+            "n = cc.num_threads(); assert n == numba.get_num_threads() >= 1, n; print(n)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_none_is_one_shared_empty_array_per_dtype_and_ndim(dtype):
+    for ndim in (1, 2, 3):
+        a = cpu_common.none(dtype, ndim)
+        assert a.shape == (0,) * ndim and a.dtype == dtype and a.size == 0
+        assert cpu_common.none(dtype, ndim) is a
+    assert cpu_common.none(dtype, 1) is not cpu_common.none(dtype, 2)
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("K, N", [(1, 1), (3, 70), (300, 20), (257, 130), (130, 257), (64, 1000)])
 @pytest.mark.parametrize("flipped", [False, True])

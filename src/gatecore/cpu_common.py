@@ -37,6 +37,7 @@ from . import config, cpu_math
 from .cpu_dots import products
 from . import cpu_packed
 from .cpu_packed import KC, PANEL_BYTES, VECTOR_BYTES, packed_products, packed_rows, transpose_block
+from numba.np.ufunc import parallel as _numba_parallel
 
 JIT = dict(cache=config.CACHE, nogil=True, fastmath=config.FASTMATH, error_model="numpy")
 # only explicit prange loops run in parallel: Numba would otherwise turn each np.zeros and array assignment
@@ -48,6 +49,38 @@ inline = numba.njit(inline="always")
 # what cell.py calls, as the CPU compiles it (float32 math in float32: gatecore.cpu_math)
 _CPU_MATH = {"sigmoid": cpu_math.sigmoid, "dsigmoid": cpu_math.dsigmoid, "dtanh": cpu_math.dtanh,
              "math": cpu_math.namespace}
+
+
+def num_threads():
+    """numba.get_num_threads() for the calling thread, without its Python-level _launch_threads() check on every
+    call (0.77 -> 0.29 us here; a forward asks two or three times): the threading layer's own getter once the
+    public function has launched it, the public function otherwise (and for a value it would reject, or a Numba
+    without these private names)."""
+    n = _numba_parallel._get_num_threads() if getattr(_numba_parallel, "_is_initialized", False) else 0
+    return n if n > 0 else numba.get_num_threads()
+
+
+_NONE = {}
+
+
+def none(dtype, ndim):
+    """A shared empty array (shape (0,) * ndim) standing for "no such operand" in a kernel call (no bias, no
+    projection, no one-row inputs): one allocation per (dtype, ndim) instead of ~0.3 us at every call. Nothing
+    can be written into it."""
+    key = (np.dtype(dtype), ndim)
+    a = _NONE.get(key)
+    if a is None:
+        a = _NONE[key] = np.zeros((0,) * ndim, dtype)
+    return a
+
+
+def initial_state(h0, B, width, dtype):
+    """hbuf [2, B, width] for a time loop, hbuf[0] = h0 (zeros when not given)."""
+    if h0 is None:
+        return np.zeros((2, B, width), dtype)
+    hbuf = np.empty((2, B, width), dtype)
+    hbuf[0] = h0
+    return hbuf
 
 
 def kernel(fn):
@@ -114,7 +147,7 @@ def panels(w, T, B):
     depends on T, B and w's size, never on the thread count. A backward loop always packs, in place of the
     transposed copy of w it needs otherwise."""
     if T < 2 or (B < 2 and (T < config.CPU_PACKED_MIN_STEPS or w.size >= config.CPU_PARALLEL_MIN_WEIGHTS)):
-        return np.zeros((0, 0, 0), w.dtype)
+        return none(w.dtype, 3)
     return pack(np.ascontiguousarray(w).T)
 
 
@@ -272,7 +305,7 @@ def gemm(v, P, N, bias=None, out=None, add=False):
     backend's only GEMM: OpenBLAS's threads spin for a while after each call and then take the cores from
     Numba's (README, Threads)."""
     M, K = v.shape[0], P.shape[1]
-    bias = np.zeros(0, v.dtype) if bias is None else bias
+    bias = none(v.dtype, 1) if bias is None else bias
     if K == 0:
         out = np.zeros((M, N), v.dtype)
         return out + bias if bias.shape[0] > 0 else out
@@ -314,14 +347,14 @@ def pack(m):
     if flipped:
         _pack_transposed_parallel(P, m.T)
     else:
-        _pack_copy_parallel(P, m, numba.get_num_threads())
+        _pack_copy_parallel(P, m, num_threads())
     return P
 
 
 def _parallel(work):
     """Whether a GEMM-sized job of `work` multiply-adds runs on Numba's threads (gemm's rule)."""
     return work >= config.CPU_PARALLEL_MIN_WORK and not getattr(_this_thread, "serial", False) \
-        and numba.get_num_threads() > 1
+        and num_threads() > 1
 
 
 def matmul(a, b, bias=None):
@@ -332,7 +365,7 @@ def matmul(a, b, bias=None):
     M, N = a.shape[0], b.shape[1]
     if M < config.CPU_ROW_BLOCK and M < N:
         bT, K = b.T, a.shape[1]
-        bias = np.zeros(0, a.dtype) if bias is None else bias
+        bias = none(a.dtype, 1) if bias is None else bias
         if K == 0:
             return np.zeros((M, N), a.dtype) + bias
         parallel = _parallel(N * M * K)
@@ -389,10 +422,10 @@ def step_inputs(x, w_ih, bias, P_ih=None):
     (time_chunks), passed on to input_projection."""
     T, B, I = x.shape
     if T * B == 1 and x.flags.c_contiguous and w_ih.flags.c_contiguous:
-        bias1 = np.zeros(0, x.dtype) if bias is None else bias
+        bias1 = none(x.dtype, 1) if bias is None else bias
         return np.empty((1, B, w_ih.shape[0]), x.dtype), x.reshape(B, I), w_ih, bias1
-    empty = np.zeros((0, 0), x.dtype)
-    return input_projection(x, w_ih, bias, P_ih), empty, empty, np.zeros(0, x.dtype)
+    empty = none(x.dtype, 2)
+    return input_projection(x, w_ih, bias, P_ih), empty, empty, none(x.dtype, 1)
 
 
 @inline
@@ -439,7 +472,7 @@ def step_split(B, G, H, R, backward=False, panel=0, itemsize=0):
     (panel_units)."""
     if getattr(_this_thread, "serial", False):
         return 1
-    threads = numba.get_num_threads()          # ~0.9 us a call: once per kernel call
+    threads = num_threads()
     if threads == 1:
         return 1
     if _row_split(B, G, H, R, threads, 0 if backward else G * H * R * itemsize):
@@ -458,7 +491,7 @@ def one_thread_each(B, G, H, R):
     in two Python threads, each on its own core (inside on_this_thread()): when Numba has 2 threads or more and
     neither the forward nor the backward loop would cut its batch rows, nor its units by the backward's rule
     (the forward's own rule splits smaller steps, where one core per direction is faster still)."""
-    threads = numba.get_num_threads()
+    threads = num_threads()
     return threads > 1 and not _row_split(B, G, H, R, threads) \
         and chunks(B, G, H, R, config.CPU_PARALLEL_MIN_WEIGHTS_BACKWARD, 0, threads) == 1
 

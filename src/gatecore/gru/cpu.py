@@ -281,8 +281,7 @@ def forward(x, w_ih, w_hh, b_ih, b_hh, h0, lengths, reverse, linear_before_reset
     hn = np.empty((steps, B, H), x.dtype)
     hp = np.empty((steps, B, H), x.dtype)
     y = np.zeros((T, B, H), x.dtype)
-    hbuf = np.empty((2, B, H), x.dtype)
-    hbuf[0] = 0 if h0 is None else h0
+    hbuf = cc.initial_state(h0, B, H, x.dtype)
     P_hh = cc.panels(w_hh, T, B)
     split = cc.step_split(B, 3, H, H, panel=cc.panel_units(P_hh), itemsize=x.dtype.itemsize)
     runs = cc.time_chunks(x, y, lengths, reverse, 3 * H, need_tape)

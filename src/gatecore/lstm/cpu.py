@@ -261,12 +261,11 @@ def forward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, reverse, w_hr, need_tape
     cs = np.empty((steps, B, H), x.dtype)
     hp = np.empty((steps, B, R), x.dtype)
     y = np.zeros((T, B, R), x.dtype)
-    hbuf = np.empty((2, B, R), x.dtype)
-    hbuf[0] = 0 if h0 is None else h0
+    hbuf = cc.initial_state(h0, B, R, x.dtype)
     c = cc.state_or_zeros(c0, B, H, x.dtype)
-    w_hr_k = np.zeros((0, H), x.dtype) if w_hr is None else w_hr
+    w_hr_k = cc.none(x.dtype, 2) if w_hr is None else w_hr
     P_hh = cc.panels(w_hh, T, B)
-    P_hr = np.zeros((0, 0, 0), x.dtype) if w_hr is None else cc.panels(w_hr, T, B)
+    P_hr = cc.none(x.dtype, 3) if w_hr is None else cc.panels(w_hr, T, B)
     split = cc.step_split(B, 4, H, R, panel=cc.panel_units(P_hh), itemsize=x.dtype.itemsize)
     runs = cc.time_chunks(x, y, lengths, reverse, 4 * H, need_tape)
     P_ih = cc.input_weights(w_ih, runs)

@@ -153,8 +153,7 @@ def forward(x, w_ih, w_hh, b_ih, b_hh, h0, lengths, reverse, nonlinearity, need_
     lengths = cc.full_lengths(lengths, T, B)
     a, x1, w1, bias1 = cc.step_inputs(x, w_ih, None if b_ih is None else b_ih + b_hh)
     hp = np.empty((T if need_tape else 1, B, H), x.dtype)   # no tape: one scratch row (cpu_common.tape_row)
-    hbuf = np.empty((2, B, H), x.dtype)
-    hbuf[0] = 0 if h0 is None else h0
+    hbuf = cc.initial_state(h0, B, H, x.dtype)
     act = _ACT[nonlinearity]
     P_hh = cc.panels(w_hh, T, B)
     split = cc.step_split(B, 1, H, H, panel=cc.panel_units(P_hh), itemsize=x.dtype.itemsize)
