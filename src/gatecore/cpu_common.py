@@ -32,12 +32,12 @@ import types
 import numba
 import numpy as np
 from numba import prange
+from numba.np.ufunc import parallel as _numba_parallel
 
 from . import config, cpu_math
 from .cpu_dots import products
 from . import cpu_packed
 from .cpu_packed import KC, PANEL_BYTES, VECTOR_BYTES, packed_products, packed_rows, transpose_block
-from numba.np.ufunc import parallel as _numba_parallel
 
 JIT = dict(cache=config.CACHE, nogil=True, fastmath=config.FASTMATH, error_model="numpy")
 # only explicit prange loops run in parallel: Numba would otherwise turn each np.zeros and array assignment
@@ -381,11 +381,11 @@ def _gemm_transposed(P, v, bias, M, rows, parallel, kblock):
     added (matmul's few-rows case, one call)."""
     N = v.shape[0]
     vm = np.empty((N, M), v.dtype)
-    none = np.zeros(0, v.dtype)
+    no_bias = np.zeros(0, v.dtype)     # (added after the transpose)
     if parallel:
-        _gemm_parallel(vm, P, v, none, rows, kblock, False)
+        _gemm_parallel(vm, P, v, no_bias, rows, kblock, False)
     else:
-        _gemm_serial(vm, P, v, none, rows, False)
+        _gemm_serial(vm, P, v, no_bias, rows, False)
     out = np.empty((M, N), v.dtype)
     W = VECTOR_BYTES // v.itemsize
     full = N // W * W
