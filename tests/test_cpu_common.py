@@ -141,6 +141,58 @@ def test_weight_grads_in_transposed_chunks_give_the_bits_of_one_gemm_on_the_view
     np.testing.assert_allclose(view[1], d[:, :M // 2].T @ h.reshape(-1, N + 5), rtol=tol, atol=tol * np.sqrt(T * B))
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(1,), (3, 5), (2, 16, 64), (0, 4)])
+def test_aligned_arrays_start_on_a_cache_line(dtype, shape):
+    for zero in (False, True):
+        a = cpu_common.aligned(shape, dtype, zero)
+        assert a.shape == shape and a.dtype == dtype and a.flags.c_contiguous and a.flags.writeable
+        assert a.size == 0 or a.ctypes.data % cpu_common.LINE == 0
+        if zero:
+            assert not a.any()
+    empty, zeros = cpu_common.allocators(False)
+    assert (empty, zeros) == (np.empty, np.zeros)
+
+    @numba.njit
+    def scratch(like):
+        return cpu_common.aligned_zeros(3, 7, like), cpu_common.aligned_empty(2, 5, like)
+    z, e = scratch(np.zeros(1, dtype))
+    assert z.shape == (3, 7) and e.shape == (2, 5) and not z.any()
+    assert z.ctypes.data % cpu_common.LINE == 0 and e.ctypes.data % cpu_common.LINE == 0
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
+@pytest.mark.parametrize("B, ragged", [(1, False), (16, True)])
+def test_split_loops_on_aligned_arrays_give_the_same_bits(two_threads, cell, B, ragged, monkeypatch):
+    """Forward and backward of a split loop (units at B=1, rows at B=16) with every array it writes on a cache
+    line (aligns: CPU_ALIGN_MIN_STEPS = 0) equal the same calls on NumPy's arrays, bit for bit."""
+    G = {"lstm": 4, "gru": 3, "rnn": 1}[cell]
+    T, H = 6, 64 if G > 1 else 128         # (the RNN's step at H=64 stays on one thread)
+    rng = np.random.default_rng(B + G)
+    x = rng.standard_normal((T, B, H)).astype(np.float32)
+    w_ih, w_hh = (rng.standard_normal((G * H, H)).astype(np.float32) * 0.1 for _ in range(2))
+    b_ih, b_hh = (rng.standard_normal(G * H).astype(np.float32) * 0.1 for _ in range(2))
+    lengths = rng.integers(0, T + 1, B) if ragged else None
+    dy = rng.standard_normal((T, B, H)).astype(np.float32)
+    fwd, bwd = getattr(gatecore, f"{cell}_forward"), getattr(gatecore, f"{cell}_backward")
+    assert cpu_common.step_split(B, G, H, H, panel=16 if B > 1 else 0, itemsize=4) != 1
+
+    def run():
+        *out, tape = fwd(x, w_ih, w_hh, b_ih, b_hh, lengths=lengths, reverse=True, backend="cpu", return_tape=True)
+        return out, bwd(tape, dy)
+    real_aligned = cpu_common.aligned
+    monkeypatch.setattr(config, "CPU_ALIGN_MIN_STEPS", 1 << 30)
+    plain_out, plain_grads = run()
+    made = []                               # the aligned path ran: the arrays came from aligned()
+    monkeypatch.setattr(cpu_common, "aligned", lambda *a: made.append(a) or real_aligned(*a))
+    monkeypatch.setattr(config, "CPU_ALIGN_MIN_STEPS", 0)
+    out, grads = run()
+    assert made
+    assert all(np.array_equal(a, b) for a, b in zip(plain_out, out))
+    assert grads.keys() == plain_grads.keys()
+    assert all(np.array_equal(grads[k], plain_grads[k]) for k in grads), cell
+
+
 def _chunk_case(cell, B, reverse, ragged, proj, lbr, dtype):
     rng = np.random.default_rng(B * 7 + reverse * 3 + ragged)
     T, I, H = 9, 5, 6

@@ -54,6 +54,12 @@ CPU_ROW_SPLIT_MAX_WEIGHT_BYTES = int(os.environ.get("GATECORE_CPU_ROW_SPLIT_MAX_
 # 20.6 (96%), T=128 B=32 72.2 -> 70.1 (86%); at B=16 (8 rows a thread) 8.51 -> 8.14 (77%) here, but units won
 # there on Zen 5 and Intel (above), so B=16 keeps the limit
 CPU_ROW_SPLIT_ANY_WEIGHTS_ROWS = int(os.environ.get("GATECORE_CPU_ROW_SPLIT_ANY_WEIGHTS_ROWS", 16))
+# A split time loop of at least this many steps gets the arrays it writes on cache lines (cpu_common.aligned:
+# ~1.3 us an array more than np.empty, ~6 us a call; a step gains ~0.04 us at B=1 H=64: LSTM T=512 0.679 ->
+# 0.656 ms, GRU 0.502 -> 0.481, T=16 0.048 -> 0.053; config_ab.py with BLOCK=20, probes_session15.txt, Zen 4.
+# Intel Sapphire Rapids class, whole calls at T=512 B=1 H=64: LSTM 0.85-0.90 vs 1.01-1.29 ms, GRU 0.74-0.82 vs
+# 0.76-1.03, 4 of 4 alternating-process pairs, probes_session16.txt)
+CPU_ALIGN_MIN_STEPS = int(os.environ.get("GATECORE_CPU_ALIGN_MIN_STEPS", 128))
 # A single sequence's recurrent product runs on packed W_hh from this many steps up (cpu_common.panels)
 CPU_PACKED_MIN_STEPS = 32
 # The GEMMs around the time loop (cpu_common.gemm) run on Numba's threads, in tasks of this many rows, from

@@ -26,6 +26,7 @@ on the same packed kernel (gemm), never OpenBLAS.
 from __future__ import annotations
 
 import contextlib
+import math
 import threading
 import types
 
@@ -74,11 +75,69 @@ def none(dtype, ndim):
     return a
 
 
-def initial_state(h0, B, width, dtype):
-    """hbuf [2, B, width] for a time loop, hbuf[0] = h0 (zeros when not given)."""
+LINE = 64                       # bytes in a cache line
+
+
+@numba.njit(**JIT)
+def _aligned_flat(n, like, zero):
+    """n elements of like's dtype starting on a cache line (zeros if `zero`)."""
+    W = LINE // like.itemsize
+    raw = np.empty(n + W, like.dtype)
+    a = raw[(LINE - raw.ctypes.data % LINE) % LINE // like.itemsize:][:n]
+    if zero:
+        for j in range(n):
+            a[j] = 0
+    return a
+
+
+@inline
+def aligned_zeros(m, n, like):
+    """Zeros [m, n] of like's dtype starting on a cache line, inside a kernel (its scratch rows: aligned())."""
+    return _aligned_flat(m * n, like, True).reshape((m, n))
+
+
+@inline
+def aligned_empty(m, n, like):
+    """aligned_zeros() without the zeros."""
+    return _aligned_flat(m * n, like, False).reshape((m, n))
+
+
+def aligned(shape, dtype, zero=False):
+    """np.empty(shape, dtype) (np.zeros with `zero`) starting on a cache line: for the arrays a split time loop
+    writes. Two threads write neighbouring ranges of their rows or units at every step; where NumPy's allocator
+    starts an array 16-48 bytes past a line, the line where the ranges meet is written from both cores at every
+    step (LSTM forward loop, unit split, B=1 T=512 H=64: 558 us aligned vs 633 us 16 bytes off, min of 15;
+    T=128 B=1 H=256 1067 vs 1301; benchmarks/probes/align_ab.py, probes_session15.txt). ~1.3 us more than
+    np.empty from Python, so only where aligns() says so (allocators)."""
+    return _aligned_flat(math.prod(shape), none(dtype, 1), zero).reshape(shape)
+
+
+def aligns(split, T):
+    """Whether a time loop of T steps cut `split` ways (step_split) gets aligned() arrays: when split over threads
+    and at least config.CPU_ALIGN_MIN_STEPS long."""
+    return split != 1 and T >= config.CPU_ALIGN_MIN_STEPS
+
+
+def _aligned_empty(shape, dtype):
+    return aligned(shape, dtype)
+
+
+def _aligned_zeros(shape, dtype):
+    return aligned(shape, dtype, True)
+
+
+def allocators(threaded):
+    """(empty, zeros) for the arrays a time loop writes: NumPy's, or aligned() ones when threaded (no call in
+    between for NumPy's: a small call makes six of them)."""
+    return (_aligned_empty, _aligned_zeros) if threaded else (np.empty, np.zeros)
+
+
+def initial_state(h0, B, width, dtype, threaded=True):
+    """hbuf [2, B, width] for a time loop, hbuf[0] = h0 (zeros when not given); aligned() when threaded."""
+    empty, zeros = allocators(threaded)
     if h0 is None:
-        return np.zeros((2, B, width), dtype)
-    hbuf = np.empty((2, B, width), dtype)
+        return zeros((2, B, width), dtype)
+    hbuf = empty((2, B, width), dtype)
     hbuf[0] = h0
     return hbuf
 
@@ -232,9 +291,14 @@ def input_weights(w_ih, runs):
     return pack(np.ascontiguousarray(w_ih).T) if len(runs) > 1 else None
 
 
-def state_or_zeros(a, B, width, dtype):
-    """The initial state as a fresh writable [B, width] array (zeros when not given)."""
-    return np.zeros((B, width), dtype) if a is None else a.copy()
+def state_or_zeros(a, B, width, dtype, threaded=True):
+    """The initial state as a fresh writable [B, width] array (zeros when not given); aligned() when threaded."""
+    if not threaded:
+        return np.zeros((B, width), dtype) if a is None else a.copy()
+    out = aligned((B, width), dtype, a is None)
+    if a is not None:
+        out[...] = a
+    return out
 
 
 K_BLOCK = 2 * KC                # rows of P per pass of the threaded GEMM when P is large (k_block)
@@ -357,11 +421,12 @@ def _parallel(work):
         and num_threads() > 1
 
 
-def matmul(a, b, bias=None):
+def matmul(a, b, bias=None, line_aligned=False):
     """a [M, K] @ b [K, N] (+ bias [N]) -> C-contiguous [M, N]; a and b C- or F-contiguous. Packs the smaller of
     b and a^T: with fewer than config.CPU_ROW_BLOCK rows, (b^T a^T)^T, so that a T=16, B=1 call packs x, not
     W_ih. Bitwise the same either way (a product's fused multiply-adds do not depend on which factor is the
-    panel's), so rows stay independent of M."""
+    panel's), so rows stay independent of M. line_aligned: the result starts on a cache line (aligned(); the
+    few-rows case always does)."""
     M, N = a.shape[0], b.shape[1]
     if M < config.CPU_ROW_BLOCK and M < N:
         bT, K = b.T, a.shape[1]
@@ -371,7 +436,7 @@ def matmul(a, b, bias=None):
         parallel = _parallel(N * M * K)
         P = pack(a.T)
         return _gemm_transposed(P, bT, bias, M, config.CPU_ROW_BLOCK, parallel, k_block(P))
-    return gemm(a, pack(b), N, bias)
+    return gemm(a, pack(b), N, bias, aligned((M, N), a.dtype) if line_aligned else None)
 
 
 @numba.njit(**JIT)
@@ -386,7 +451,7 @@ def _gemm_transposed(P, v, bias, M, rows, parallel, kblock):
         _gemm_parallel(vm, P, v, no_bias, rows, kblock, False)
     else:
         _gemm_serial(vm, P, v, no_bias, rows, False)
-    out = np.empty((M, N), v.dtype)
+    out = aligned_empty(M, N, v)
     W = VECTOR_BYTES // v.itemsize
     full = N // W * W
     for n0 in range(0, full, W):
@@ -402,17 +467,19 @@ def _gemm_transposed(P, v, bias, M, rows, parallel, kblock):
     return out
 
 
-def input_projection(x, w_ih, bias, P_ih=None):
+def input_projection(x, w_ih, bias, P_ih=None, line_aligned=False):
     """W_ih x_t + bias for all T*B rows at once: [T, B, G*H] (bias None = no bias); on P_ih = pack(w_ih^T) when
-    the caller made it (input_weights), else through matmul (same bits either way)."""
+    the caller made it (input_weights), else through matmul (same bits either way); starting on a cache line
+    with line_aligned (a split loop's gates: aligned())."""
     T, B, I = x.shape
     rows = np.ascontiguousarray(x).reshape(T * B, I)
     if P_ih is None:
-        return matmul(rows, np.ascontiguousarray(w_ih).T, bias).reshape(T, B, -1)
-    return gemm(rows, P_ih, w_ih.shape[0], bias).reshape(T, B, -1)
+        return matmul(rows, np.ascontiguousarray(w_ih).T, bias, line_aligned).reshape(T, B, -1)
+    out = aligned((T * B, w_ih.shape[0]), x.dtype) if line_aligned else None
+    return gemm(rows, P_ih, w_ih.shape[0], bias, out).reshape(T, B, -1)
 
 
-def step_inputs(x, w_ih, bias, P_ih=None):
+def step_inputs(x, w_ih, bias, P_ih=None, line_aligned=False):
     """(gates, x1, w1, bias1) for a kernel: gates [T, B, G*H] holds W_ih x_t + bias (input_projection), except
     for a one-row call (T = B = 1, a decoding loop's step), where the kernel computes it inside the step
     (one_step_inputs) from x1 [B, I], w1 = w_ih and bias1 = bias (else all three empty): one pass over the
@@ -425,7 +492,7 @@ def step_inputs(x, w_ih, bias, P_ih=None):
         bias1 = none(x.dtype, 1) if bias is None else bias
         return np.empty((1, B, w_ih.shape[0]), x.dtype), x.reshape(B, I), w_ih, bias1
     empty = none(x.dtype, 2)
-    return input_projection(x, w_ih, bias, P_ih), empty, empty, none(x.dtype, 1)
+    return input_projection(x, w_ih, bias, P_ih, line_aligned), empty, empty, none(x.dtype, 1)
 
 
 @inline

@@ -191,8 +191,8 @@ def _forward_loop(gates, hn, hp, y, hbuf, w_hh, P_hh, b_hn, lengths, reverse, lb
     T, B, G3 = gates.shape
     H = G3 // 3
     passes = 1 if lbr else 2        # the original variant's new gate needs r * h of every unit first
-    rec = np.zeros((B, G3), gates.dtype)
-    rh = np.zeros((B, H), gates.dtype)
+    rec = cc.aligned_zeros(B, G3, gates)
+    rh = cc.aligned_zeros(B, H, gates)
     if split < -1:                  # batch rows: each thread takes its rows through every step, one region in all
         for ch in prange(-split):
             b0, b1 = cc.chunk(ch, -split, B)
@@ -230,12 +230,12 @@ def _backward_loop(gates, hn, hp, P_rz, P_n, dy, dh, lengths, reverse, lbr, spli
     T, B, G3 = gates.shape
     H = G3 // 3
     passes = 2 if lbr else 3        # (the original variant: the reset gate's gradient needs all of da_n first)
-    da_rz = np.zeros((B, 2 * H), gates.dtype)
-    da_n = np.zeros((B, H), gates.dtype)
-    dd = np.zeros((B, H), gates.dtype)
-    drh = np.zeros((B, H), gates.dtype)
-    p_rz = np.zeros((B, H), gates.dtype)
-    p_n = np.zeros((B, H), gates.dtype)
+    da_rz = cc.aligned_zeros(B, 2 * H, gates)
+    da_n = cc.aligned_zeros(B, H, gates)
+    dd = cc.aligned_zeros(B, H, gates)
+    drh = cc.aligned_zeros(B, H, gates)
+    p_rz = cc.aligned_zeros(B, H, gates)
+    p_n = cc.aligned_zeros(B, H, gates)
     if split < -1:          # batch rows: a block's dh_{t-1} needs only its own rows' da, so one region in all
         for ch in prange(-split):
             b0, b1 = cc.chunk(ch, -split, B)
@@ -277,17 +277,19 @@ def forward(x, w_ih, w_hh, b_ih, b_hh, h0, lengths, reverse, linear_before_reset
         if lbr:
             bias[2 * H:] = b_ih[2 * H:]
             b_hn = b_hh[2 * H:]
-    steps = T if need_tape else 1                   # no tape: one scratch row (cpu_common.tape_row)
-    hn = np.empty((steps, B, H), x.dtype)
-    hp = np.empty((steps, B, H), x.dtype)
-    y = np.zeros((T, B, H), x.dtype)
-    hbuf = cc.initial_state(h0, B, H, x.dtype)
     P_hh = cc.panels(w_hh, T, B)
     split = cc.step_split(B, 3, H, H, panel=cc.panel_units(P_hh), itemsize=x.dtype.itemsize)
+    threaded = cc.aligns(split, T)                  # the arrays the loop writes start on a line
+    steps = T if need_tape else 1                   # no tape: one scratch row (cpu_common.tape_row)
+    empty, zeros = cc.allocators(threaded)
+    hn = empty((steps, B, H), x.dtype)
+    hp = empty((steps, B, H), x.dtype)
+    y = zeros((T, B, H), x.dtype)
+    hbuf = cc.initial_state(h0, B, H, x.dtype, threaded)
     runs = cc.time_chunks(x, y, lengths, reverse, 3 * H, need_tape)
     P_ih = cc.input_weights(w_ih, runs)
     for x_c, y_c, lengths_c in runs:
-        gates, x1, w1, bias1 = cc.step_inputs(x_c, w_ih, bias, P_ih)
+        gates, x1, w1, bias1 = cc.step_inputs(x_c, w_ih, bias, P_ih, threaded)
         h_n = _forward_loop(gates, hn, hp, y_c, hbuf, w_hh, P_hh, b_hn, lengths_c, reverse, lbr,
                             split, x1, w1, bias1)
     saved = None
@@ -300,11 +302,13 @@ def backward(saved, dy, dh_n):
     """GRU backward through time: returns {dx, dh0, dw_ih, dw_hh[, db_ih, db_hh]}."""
     x, w_ih, w_hh, gates, hn, hp, lengths, reverse, lbr, has_bias = saved
     B, H = dh_n.shape
-    dh = dh_n.copy()
     P_rz, P_n = cc.pack(np.ascontiguousarray(w_hh[:2 * H])), cc.pack(np.ascontiguousarray(w_hh[2 * H:]))
-    dxp, dhn = np.zeros_like(gates), np.zeros_like(hp)
-    _backward_loop(gates, hn, hp, P_rz, P_n, dy, dh, lengths, reverse, lbr,
-                   cc.step_split(B, 3, H, H, backward=True, panel=cc.panel_units(P_rz)), dxp, dhn)
+    split = cc.step_split(B, 3, H, H, backward=True, panel=cc.panel_units(P_rz))
+    threaded = cc.aligns(split, gates.shape[0])
+    dh = cc.state_or_zeros(dh_n, B, H, x.dtype, threaded)
+    zeros = cc.allocators(threaded)[1]
+    dxp, dhn = zeros(gates.shape, x.dtype), zeros(hp.shape, x.dtype)
+    _backward_loop(gates, hn, hp, P_rz, P_n, dy, dh, lengths, reverse, lbr, split, dxp, dhn)
     dw_hh = np.empty_like(w_hh)
     dx, dw_ih, dw_hh[:2 * H], db_ih = cc.input_grads(dxp, x, w_ih, hp, 2 * H)
     dw_hh[2 * H:], = cc.weight_grads(dhn, (hp if lbr else gates[:, :, :H] * hp,))

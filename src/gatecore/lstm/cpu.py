@@ -174,9 +174,9 @@ def _forward_loop(gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, w_hr, P_hr, lengths
     R = hbuf.shape[2]
     P = w_hr.shape[0]
     passes = 2 if P > 0 else 1      # the cell, then the projection
-    rec = np.zeros((B, 4 * H), gates.dtype)
-    m_k = np.zeros((B, H), gates.dtype)
-    hr = np.zeros((B, P), gates.dtype)
+    rec = cc.aligned_zeros(B, 4 * H, gates)
+    m_k = cc.aligned_zeros(B, H, gates)
+    hr = cc.aligned_zeros(B, P, gates)
     if split < -1:                  # batch rows: each thread takes its rows through every step, one region in all
         for ch in prange(-split):
             b0, b1 = cc.chunk(ch, -split, B)
@@ -216,10 +216,10 @@ def _backward_loop(gates, cp, cs, P_hh, P_hr, dy, dh, dc, lengths, reverse, spli
     R = dh.shape[1]
     proj = P_hr.shape[1] > 0
     passes = 3 if proj else 2       # with a projection every unit's dm needs all of dhv first
-    da_k = np.zeros((B, G4), gates.dtype)
-    dm_k = np.zeros((B, H if proj else 0), gates.dtype)
-    dhv = np.zeros((B, R), gates.dtype)
-    dhr = np.zeros((B, R), gates.dtype)
+    da_k = cc.aligned_zeros(B, G4, gates)
+    dm_k = cc.aligned_zeros(B, H if proj else 0, gates)
+    dhv = cc.aligned_zeros(B, R, gates)
+    dhr = cc.aligned_zeros(B, R, gates)
     if split < -1:          # batch rows: a block's dh_{t-1} needs only its own rows' da, so one region in all
         for ch in prange(-split):
             b0, b1 = cc.chunk(ch, -split, B)
@@ -256,21 +256,23 @@ def forward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, reverse, w_hr, need_tape
     R = w_hh.shape[1]
     lengths = cc.full_lengths(lengths, T, B)
     bias = None if b_ih is None else b_ih + b_hh
-    steps = T if need_tape else 1                   # no tape: one scratch row (cpu_common.tape_row)
-    cp = np.empty((steps, B, H), x.dtype)
-    cs = np.empty((steps, B, H), x.dtype)
-    hp = np.empty((steps, B, R), x.dtype)
-    y = np.zeros((T, B, R), x.dtype)
-    hbuf = cc.initial_state(h0, B, R, x.dtype)
-    c = cc.state_or_zeros(c0, B, H, x.dtype)
-    w_hr_k = cc.none(x.dtype, 2) if w_hr is None else w_hr
     P_hh = cc.panels(w_hh, T, B)
     P_hr = cc.none(x.dtype, 3) if w_hr is None else cc.panels(w_hr, T, B)
     split = cc.step_split(B, 4, H, R, panel=cc.panel_units(P_hh), itemsize=x.dtype.itemsize)
+    threaded = cc.aligns(split, T)                  # the arrays the loop writes start on a line
+    steps = T if need_tape else 1                   # no tape: one scratch row (cpu_common.tape_row)
+    empty, zeros = cc.allocators(threaded)
+    cp = empty((steps, B, H), x.dtype)
+    cs = empty((steps, B, H), x.dtype)
+    hp = empty((steps, B, R), x.dtype)
+    y = zeros((T, B, R), x.dtype)
+    hbuf = cc.initial_state(h0, B, R, x.dtype, threaded)
+    c = cc.state_or_zeros(c0, B, H, x.dtype, threaded)
+    w_hr_k = cc.none(x.dtype, 2) if w_hr is None else w_hr
     runs = cc.time_chunks(x, y, lengths, reverse, 4 * H, need_tape)
     P_ih = cc.input_weights(w_ih, runs)
     for x_c, y_c, lengths_c in runs:
-        gates, x1, w1, bias1 = cc.step_inputs(x_c, w_ih, bias, P_ih)
+        gates, x1, w1, bias1 = cc.step_inputs(x_c, w_ih, bias, P_ih, threaded)
         h_n = _forward_loop(gates, cp, cs, hp, y_c, hbuf, c, w_hh, P_hh, w_hr_k, P_hr, lengths_c, reverse,
                             split, x1, w1, bias1)
     saved = None
@@ -283,14 +285,16 @@ def backward(saved, dy, dh_n, dc_n):
     """LSTM backward through time: returns {dx, dh0, dc0, dw_ih, dw_hh[, db_ih, db_hh][, dw_hr]}."""
     x, w_ih, w_hh, w_hr, gates, cp, cs, hp, lengths, reverse, has_bias = saved
     B, H = dc_n.shape
-    dh, dc = dh_n.copy(), dc_n.copy()
     P_hr = cc.pack(np.zeros((0, H), x.dtype) if w_hr is None else np.ascontiguousarray(w_hr))
     P_hh = cc.pack(np.ascontiguousarray(w_hh))
     T, R = gates.shape[0], w_hh.shape[1]
-    da = np.zeros_like(gates)
-    dhs = np.zeros((T if w_hr is not None else 0, B, R), x.dtype)
-    _backward_loop(gates, cp, cs, P_hh, P_hr, dy, dh, dc, lengths, reverse,
-                   cc.step_split(B, 4, H, R, backward=True, panel=cc.panel_units(P_hh)), da, dhs)
+    split = cc.step_split(B, 4, H, R, backward=True, panel=cc.panel_units(P_hh))
+    threaded = cc.aligns(split, gates.shape[0])
+    dh, dc = cc.state_or_zeros(dh_n, B, R, x.dtype, threaded), cc.state_or_zeros(dc_n, B, H, x.dtype, threaded)
+    zeros = cc.allocators(threaded)[1]
+    da = zeros(gates.shape, x.dtype)
+    dhs = zeros((T if w_hr is not None else 0, B, R), x.dtype)
+    _backward_loop(gates, cp, cs, P_hh, P_hr, dy, dh, dc, lengths, reverse, split, da, dhs)
     dx, dw_ih, dw_hh, db = cc.input_grads(da, x, w_ih, hp)
     grads = {"dx": dx, "dh0": dh, "dc0": dc, "dw_ih": dw_ih, "dw_hh": dw_hh}
     if w_hr is not None:

@@ -87,7 +87,7 @@ def _forward_loop(a, hp, hbuf, w_hh, P_hh, lengths, reverse, act, split, x1, w1,
     padding); hp [T, B, H] out; hbuf[0] = h0."""
     lo = np.int64(0)                # not the literal 0: a literal argument compiles each callee once more
     T, B, H = a.shape
-    rec = np.zeros((B, H), a.dtype)
+    rec = cc.aligned_zeros(B, H, a)
     if split < -1:                  # batch rows: each thread takes its rows through every step, one region in all
         for ch in prange(-split):
             b0, b1 = cc.chunk(ch, -split, B)
@@ -119,8 +119,8 @@ def _backward_loop(hs, P_hh, dy, dh, lengths, reverse, act, split, da):
     dL/dh_n and leaves as dL/dh0."""
     lo = np.int64(0)                # not the literal 0: a literal argument compiles each callee once more
     T, B, H = hs.shape
-    da_k = np.zeros((B, H), hs.dtype)
-    dhr = np.zeros((B, H), hs.dtype)
+    da_k = cc.aligned_zeros(B, H, hs)
+    dhr = cc.aligned_zeros(B, H, hs)
     if split < -1:          # batch rows: a block's dh_{t-1} needs only its own rows' da, so one region in all
         for ch in prange(-split):
             b0, b1 = cc.chunk(ch, -split, B)
@@ -151,12 +151,13 @@ def forward(x, w_ih, w_hh, b_ih, b_hh, h0, lengths, reverse, nonlinearity, need_
     T, B, _ = x.shape
     H = w_hh.shape[0]
     lengths = cc.full_lengths(lengths, T, B)
-    a, x1, w1, bias1 = cc.step_inputs(x, w_ih, None if b_ih is None else b_ih + b_hh)
-    hp = np.empty((T if need_tape else 1, B, H), x.dtype)   # no tape: one scratch row (cpu_common.tape_row)
-    hbuf = cc.initial_state(h0, B, H, x.dtype)
     act = _ACT[nonlinearity]
     P_hh = cc.panels(w_hh, T, B)
     split = cc.step_split(B, 1, H, H, panel=cc.panel_units(P_hh), itemsize=x.dtype.itemsize)
+    threaded = cc.aligns(split, T)                  # the arrays the loop writes start on a line
+    a, x1, w1, bias1 = cc.step_inputs(x, w_ih, None if b_ih is None else b_ih + b_hh, None, threaded)
+    hp = cc.allocators(threaded)[0]((T if need_tape else 1, B, H), x.dtype)   # no tape: one scratch row (tape_row)
+    hbuf = cc.initial_state(h0, B, H, x.dtype, threaded)
     h_n = _forward_loop(a, hp, hbuf, w_hh, P_hh, lengths, reverse, act,
                         split, x1, w1, bias1)
     saved = None
@@ -170,11 +171,12 @@ def backward(saved, dy, dh_n):
     """RNN backward through time: returns {dx, dh0, dw_ih, dw_hh[, db_ih, db_hh]}."""
     x, w_ih, w_hh, hs, hp, lengths, reverse, act, has_bias = saved
     B, H = dh_n.shape
-    dh = dh_n.copy()
     P_hh = cc.pack(np.ascontiguousarray(w_hh))
-    da = np.zeros_like(hs)
-    _backward_loop(hs, P_hh, dy, dh, lengths, reverse, act,
-                   cc.step_split(B, 1, H, H, backward=True, panel=cc.panel_units(P_hh)), da)
+    split = cc.step_split(B, 1, H, H, backward=True, panel=cc.panel_units(P_hh))
+    threaded = cc.aligns(split, hs.shape[0])
+    dh = cc.state_or_zeros(dh_n, B, H, x.dtype, threaded)
+    da = cc.allocators(threaded)[1](hs.shape, x.dtype)
+    _backward_loop(hs, P_hh, dy, dh, lengths, reverse, act, split, da)
     dx, dw_ih, dw_hh, db = cc.input_grads(da, x, w_ih, hp)
     grads = {"dx": dx, "dh0": dh, "dw_ih": dw_ih, "dw_hh": dw_hh}
     return cc.with_bias_grads(grads, has_bias, db, db.copy())
