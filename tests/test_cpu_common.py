@@ -142,7 +142,7 @@ def test_weight_grads_in_transposed_chunks_give_the_bits_of_one_gemm_on_the_view
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("shape", [(1,), (3, 5), (2, 16, 64), (0, 4)])
+@pytest.mark.parametrize("shape", [(1,), (3, 5), (2, 16, 64), (0, 4), (64, 64, 8)])     # the last: from NumPy
 def test_aligned_arrays_start_on_a_cache_line(dtype, shape):
     for zero in (False, True):
         a = cpu_common.aligned(shape, dtype, zero)
@@ -159,6 +159,24 @@ def test_aligned_arrays_start_on_a_cache_line(dtype, shape):
     z, e = scratch(np.zeros(1, dtype))
     assert z.shape == (3, 7) and e.shape == (2, 5) and not z.any()
     assert z.ctypes.data % cpu_common.LINE == 0 and e.ctypes.data % cpu_common.LINE == 0
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("K, M", [(1, 3), (7, 5), (512, 70), (513, 70), (3000, 130)])
+def test_column_sums_add_chunks_of_rows_in_order(dtype, K, M):
+    """column_sums: within a chunk of SUM_ROWS rows NumPy's row order (its bits when K <= SUM_ROWS), the chunks'
+    sums in order; the same bits from the serial and the threaded kernel; float32 within 1e-6 relative of the
+    float64 sum."""
+    a = np.random.default_rng(K + M).standard_normal((K, M)).astype(dtype)
+    serial, threaded = np.empty(M, dtype), np.empty(M, dtype)
+    cpu_common._column_sums_serial(serial, a)
+    cpu_common._column_sums_parallel(threaded, a)
+    assert np.array_equal(serial, threaded) and np.array_equal(cpu_common.column_sums(a), serial)
+    R = cpu_common.SUM_ROWS
+    chunks = [a[k:k + R].sum(axis=0) for k in range(0, K, R)]
+    assert np.array_equal(serial, np.sum(chunks, axis=0) if len(chunks) > 1 else chunks[0])
+    exact = a.astype(np.float64).sum(axis=0)
+    np.testing.assert_allclose(serial, exact, rtol=0, atol=(1e-6 if dtype == np.float32 else 1e-14) * np.sqrt(K) * 4)
 
 
 @pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])

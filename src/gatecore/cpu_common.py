@@ -108,8 +108,20 @@ def aligned(shape, dtype, zero=False):
     starts an array 16-48 bytes past a line, the line where the ranges meet is written from both cores at every
     step (LSTM forward loop, unit split, B=1 T=512 H=64: 558 us aligned vs 633 us 16 bytes off, min of 15;
     T=128 B=1 H=256 1067 vs 1301; benchmarks/probes/align_ab.py, probes_session15.txt). ~1.3 us more than
-    np.empty from Python, so only where aligns() says so (allocators)."""
-    return _aligned_flat(math.prod(shape), none(dtype, 1), zero).reshape(shape)
+    np.empty from Python, so only where aligns() says so (allocators). Arrays of NUMPY_FROM_BYTES or more come
+    from NumPy's allocator (with an offset): its zeros are calloc's pages, zeroed by the kernel as the loop's
+    threads first touch them, not in a pass on one thread (which cost an LSTM forward+backward at T=512 B=64
+    H=64 ~19 ms of ~110), and it asks for huge pages for large arrays (probes_session16.txt)."""
+    n = math.prod(shape)
+    nbytes = n * np.dtype(dtype).itemsize
+    if nbytes >= NUMPY_FROM_BYTES:
+        raw = (np.zeros if zero else np.empty)(nbytes + LINE, np.uint8)
+        start = -raw.ctypes.data % LINE
+        return raw[start:start + nbytes].view(dtype).reshape(shape)
+    return _aligned_flat(n, none(dtype, 1), zero).reshape(shape)
+
+
+NUMPY_FROM_BYTES = 1 << 16
 
 
 def aligns(split, T):
@@ -588,6 +600,61 @@ def _transpose_parallel(out, a, k0, k1):
         _transpose_rows(out, a, k0, k1, c)
 
 
+SUM_ROWS = 512                  # rows of a that one task of column_sums adds up (fixed: the same bits on any threads)
+
+
+@inline
+def _sum_rows(part, a, c):
+    """part[c, j] = a[k0, j] + a[k0 + 1, j] + ... in row order over chunk c of SUM_ROWS rows."""
+    K, M = a.shape
+    k0 = c * SUM_ROWS
+    acc = part[c]
+    first = a[k0]
+    for j in range(M):
+        acc[j] = first[j]
+    for k in range(k0 + 1, min(K, k0 + SUM_ROWS)):
+        row = a[k]
+        for j in range(M):
+            acc[j] += row[j]
+
+
+@inline
+def _add_parts(out, part):
+    M = out.shape[0]
+    for j in range(M):
+        out[j] = part[0, j]
+    for c in range(1, part.shape[0]):
+        for j in range(M):
+            out[j] += part[c, j]
+
+
+@numba.njit(**JIT)
+def _column_sums_serial(out, a):
+    part = np.empty(((a.shape[0] + SUM_ROWS - 1) // SUM_ROWS, a.shape[1]), a.dtype)
+    for c in range(part.shape[0]):
+        _sum_rows(part, a, c)
+    _add_parts(out, part)
+
+
+@kernel
+def _column_sums_parallel(out, a):
+    part = np.empty(((a.shape[0] + SUM_ROWS - 1) // SUM_ROWS, a.shape[1]), a.dtype)
+    for c in prange(part.shape[0]):
+        _sum_rows(part, a, c)
+    _add_parts(out, part)
+
+
+def column_sums(a):
+    """a [K >= 1, M] summed over its rows -> [M]: chunks of SUM_ROWS rows each added in row order (up to SUM_ROWS
+    rows the same bits as NumPy's a.sum(axis=0)), then the chunks' sums in order; the chunks over Numba's threads
+    from gemm's size up. db of a backward: T*B = 32768 rows of 256 columns, NumPy ~2.0 ms on one thread,
+    (probes_session16.txt)."""
+    out = np.empty(a.shape[1], a.dtype)
+    sums = _column_sums_parallel if _parallel(a.size * 16) and a.shape[0] > SUM_ROWS else _column_sums_serial
+    sums(out, a)
+    return out
+
+
 def weight_grads(da, inputs, rows=None):
     """[sum over (t, b) of da[t, b, :r] (x) x[t, b] -> [r, N] for x, r in zip(inputs, rows)]: da [T, B, M],
     each x [T, B, N] (rows: M for each when None), the GEMMs da^T x with k = the T*B rows.
@@ -629,7 +696,7 @@ def input_grads(da, x, w_ih, hp, hp_rows=None):
     T, B, GH = da.shape
     dx = matmul(np.ascontiguousarray(da).reshape(T * B, GH), np.ascontiguousarray(w_ih)).reshape(x.shape)
     dw_ih, dw_hh = weight_grads(da, (x, hp), (GH, GH if hp_rows is None else hp_rows))
-    return dx, dw_ih, dw_hh, da.reshape(T * B, GH).sum(axis=0)
+    return dx, dw_ih, dw_hh, column_sums(da.reshape(T * B, GH))
 
 
 def with_bias_grads(grads, has_bias, db_ih, db_hh):

@@ -312,6 +312,6 @@ def backward(saved, dy, dh_n):
     dw_hh = np.empty_like(w_hh)
     dx, dw_ih, dw_hh[:2 * H], db_ih = cc.input_grads(dxp, x, w_ih, hp, 2 * H)
     dw_hh[2 * H:], = cc.weight_grads(dhn, (hp if lbr else gates[:, :, :H] * hp,))
-    db_hh = np.concatenate([db_ih[:2 * H], dhn.reshape(-1, H).sum(axis=0)])
+    db_hh = np.concatenate([db_ih[:2 * H], cc.column_sums(dhn.reshape(-1, H))])
     grads = {"dx": dx, "dh0": dh, "dw_ih": dw_ih, "dw_hh": dw_hh}
     return cc.with_bias_grads(grads, has_bias, db_ih, db_hh)
