@@ -144,7 +144,7 @@ def allocators(threaded):
     return (_aligned_empty, _aligned_zeros) if threaded else (np.empty, np.zeros)
 
 
-def initial_state(h0, B, width, dtype, threaded=True):
+def initial_state(h0, B, width, dtype, threaded):
     """hbuf [2, B, width] for a time loop, hbuf[0] = h0 (zeros when not given); aligned() when threaded."""
     empty, zeros = allocators(threaded)
     if h0 is None:
@@ -303,7 +303,7 @@ def input_weights(w_ih, runs):
     return pack(np.ascontiguousarray(w_ih).T) if len(runs) > 1 else None
 
 
-def state_or_zeros(a, B, width, dtype, threaded=True):
+def state_or_zeros(a, B, width, dtype, threaded):
     """The initial state as a fresh writable [B, width] array (zeros when not given); aligned() when threaded."""
     if not threaded:
         return np.zeros((B, width), dtype) if a is None else a.copy()
@@ -647,8 +647,8 @@ def _column_sums_parallel(out, a):
 def column_sums(a):
     """a [K >= 1, M] summed over its rows -> [M]: chunks of SUM_ROWS rows each added in row order (up to SUM_ROWS
     rows the same bits as NumPy's a.sum(axis=0)), then the chunks' sums in order; the chunks over Numba's threads
-    from gemm's size up. db of a backward: T*B = 32768 rows of 256 columns, NumPy ~2.0 ms on one thread,
-    (probes_session16.txt)."""
+    from 2^18 elements and more than SUM_ROWS rows up. db of a backward: T*B = 32768 rows of 256 columns took
+    NumPy 1.76 ms on one thread, this 0.63 ms on two (benchmarks/probes/column_sums.py, probes_session16.txt)."""
     out = np.empty(a.shape[1], a.dtype)
     sums = _column_sums_parallel if _parallel(a.size * 16) and a.shape[0] > SUM_ROWS else _column_sums_serial
     sums(out, a)
