@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 
+import numba
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -91,6 +92,33 @@ def test_one_vector_of_columns_in_blocks_of_12_rows_gives_the_rows_own_bits(dtyp
         assert np.array_equal(alone[0], out[b])
     reference = v.astype(np.float64) @ m.astype(np.float64)
     assert np.abs(out - reference).max() <= REL_TOL[dtype] * np.abs(v).max() * np.abs(m).max() * 300
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("accumulate", [False, True])
+def test_plain_stores_of_whole_vectors_give_the_masked_stores_bits(dtype, accumulate):
+    """A block stores whole vectors with plain stores, partial ones masked: the same values as the masked stores
+    everywhere, and nothing written past the range (valid columns of the panel)."""
+    rng = np.random.default_rng(13)
+    PW = cpu_packed.PANEL_BYTES // np.dtype(dtype).itemsize
+    m = rng.standard_normal((40, PW)).astype(dtype)
+    v = rng.standard_normal((6, 40)).astype(dtype)
+    P = cpu_packed.pack(m)
+    before = rng.standard_normal((6, PW)).astype(dtype)
+
+    def runner(block):
+        return numba.njit(lambda out, valid: block(out, v, P[0], 0, 0, 0, valid, 0, 40, accumulate))
+
+    masked_only, plain = runner(cpu_packed._block(6, plain_stores=False)), runner(cpu_packed._block(6))
+    for valid in (PW, PW - 1, 1):
+        a, b = before.copy(), before.copy()
+        masked_only(a, valid)
+        plain(b, valid)
+        assert np.array_equal(a, b)
+        assert np.array_equal(b[:, valid:], before[:, valid:])
+        expected = v.astype(np.float64) @ m[:, :valid].astype(np.float64) + (before[:, :valid] if accumulate else 0)
+        assert np.abs(b[:, :valid] - expected).max() <= REL_TOL[dtype] * np.abs(v).max() * np.abs(m).max() * 40 + \
+            (4 * np.finfo(dtype).eps * np.abs(before).max() if accumulate else 0)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

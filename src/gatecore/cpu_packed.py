@@ -117,10 +117,11 @@ class _Vectors:
         return b.bitcast(cgutils.pointer_add(b, ary.data, offset), self.scalar.as_pointer())
 
 
-def _codegen_block(MR, one_vector=False):
+def _codegen_block(MR, one_vector=False, plain_stores=True):
     """LLVM IR for out[b:b+MR, n:n+valid] (+)= v[b:b+MR, k0:k1] @ panel[k0:k1, o:o+valid]: each product summed
     in registers from zero (one chain of FMAs in k order), then stored, or added to out (accumulate).
-    one_vector: only the one-vector block (the caller keeps valid <= one vector's lanes)."""
+    one_vector: only the one-vector block (the caller keeps valid <= one vector's lanes). plain_stores=False:
+    masked stores for whole vectors too (the baseline of benchmarks/probes/stores_ab.py)."""
     def codegen(context, builder, sig, args):
         out, v, panel = (context.make_array(t)(context, builder, a) for t, a in zip(sig.args[:3], args[:3]))
         b, n, o, valid, k0, k1, accumulate = args[3:]
@@ -142,13 +143,31 @@ def _codegen_block(MR, one_vector=False):
                     xs = V.splat(builder.load(V.element(v, builder.add(b, const(r)), k)), V.vec)
                     for j in range(NV):
                         builder.store(builder.call(V.fma, [xs, w[j], builder.load(acc[r][j])]), acc[r][j])
-            for r in range(MR):
-                for j in range(NV):
-                    where = V.at(out, builder.add(b, const(r)), builder.add(n, const(j * W)))
-                    before = V.load(where, builder.and_(masks[j], keep))
-                    total = builder.select(accumulate, builder.fadd(before, builder.load(acc[r][j])),
-                                           builder.load(acc[r][j]))
-                    V.store(total, where, masks[j])
+            def store(masked):
+                for r in range(MR):
+                    for j in range(NV):
+                        where = V.at(out, builder.add(b, const(r)), builder.add(n, const(j * W)))
+                        total = builder.load(acc[r][j])
+                        if masked:
+                            before = V.load(where, builder.and_(masks[j], keep))
+                            V.store(builder.select(accumulate, builder.fadd(before, total), total), where, masks[j])
+                        else:
+                            before = builder.load(where, align=V.size)
+                            builder.store(builder.select(accumulate, builder.fadd(before, total), total), where,
+                                          align=V.size)
+
+            if not plain_stores:
+                store(True)
+                return
+            # whole vectors to store: plain loads and stores. AVX2's masked stores are slow on AMD Zen 3, and a
+            # block stores once per k slice: one thread, float32, gemm's order, 60 x 512 x 2048 47 -> 59 GFLOP/s
+            # (15 of 15 alternating, benchmarks/probes/stores_ab.py); gemm on 2 threads, 2048 x 512 x 2048,
+            # median 81-82 -> 110 (gemm_rate.py)
+            with builder.if_else(builder.icmp_signed(">=", valid, const(NV * W))) as (whole, part):
+                with whole:
+                    store(False)
+                with part:
+                    store(True)
 
         if one_vector:
             block(1)
@@ -169,7 +188,7 @@ def _codegen_block(MR, one_vector=False):
     return codegen
 
 
-def _block(MR, one_vector=False):
+def _block(MR, one_vector=False, plain_stores=True):
     @intrinsic
     def block(typingctx, out, v, panel, b, n, o, valid, k0, k1, accumulate):
         arrays = (out, v, panel)
@@ -178,7 +197,7 @@ def _block(MR, one_vector=False):
                 or "C" != panel.layout:
             raise TypingError("cpu_packed: out, v and panel must be 2-d float arrays of one dtype, out and panel "
                               "C-contiguous")
-        return types.void(*arrays, *[types.intp] * 6, types.boolean), _codegen_block(MR, one_vector)
+        return types.void(*arrays, *[types.intp] * 6, types.boolean), _codegen_block(MR, one_vector, plain_stores)
     return block
 
 
