@@ -251,23 +251,38 @@ def _codegen_transpose(context, builder, sig, args):
     n0, k0, j0, rows, cols = args[2:]
     V = _Vectors(context, builder, sig.args[0].dtype, n0.type)
     W, const = V.W, V.const
-    in_k = V.below(V.lanes(0), cols)
-    r = [V.load(V.at(w, builder.add(n0, const(i)), k0),
-                builder.and_(in_k, V.all_or_none(builder.icmp_signed("<", const(i), rows)))) for i in range(W)]
-    bit = 1
-    while bit < W:            # swap bit `bit` of the vector index with bit `bit` of the lane index
-        for a in range(W):
-            if a & bit:
-                continue
-            b = a | bit
-            low = [j if not j & bit else W + (j ^ bit) for j in range(W)]
-            high = [j | bit if not j & bit else W + j for j in range(W)]
-            r[a], r[b] = (builder.shuffle_vector(r[a], r[b], ir.Constant(ir.VectorType(_I32, W), m))
-                          for m in (low, high))
-        bit *= 2
-    for kk in range(W):
-        V.store(r[kk], V.at(panel, builder.add(k0, const(kk)), j0),
-                V.all_or_none(builder.icmp_signed("<", const(kk), cols)))
+    def transpose(whole):
+        if whole:
+            r = [builder.load(V.at(w, builder.add(n0, const(i)), k0), align=V.size) for i in range(W)]
+        else:
+            in_k = V.below(V.lanes(0), cols)
+            r = [V.load(V.at(w, builder.add(n0, const(i)), k0),
+                        builder.and_(in_k, V.all_or_none(builder.icmp_signed("<", const(i), rows)))) for i in range(W)]
+        bit = 1
+        while bit < W:            # swap bit `bit` of the vector index with bit `bit` of the lane index
+            for a in range(W):
+                if a & bit:
+                    continue
+                b = a | bit
+                low = [j if not j & bit else W + (j ^ bit) for j in range(W)]
+                high = [j | bit if not j & bit else W + j for j in range(W)]
+                r[a], r[b] = (builder.shuffle_vector(r[a], r[b], ir.Constant(ir.VectorType(_I32, W), m))
+                              for m in (low, high))
+            bit *= 2
+        for kk in range(W):
+            where = V.at(panel, builder.add(k0, const(kk)), j0)
+            if whole:
+                builder.store(r[kk], where, align=V.size)
+            else:
+                V.store(r[kk], where, V.all_or_none(builder.icmp_signed("<", const(kk), cols)))
+
+    # a whole block with plain loads and stores (masked ones are slow on AMD Zen 3: the block's comment)
+    whole = builder.and_(builder.icmp_signed(">=", rows, const(W)), builder.icmp_signed(">=", cols, const(W)))
+    with builder.if_else(whole) as (then, otherwise):
+        with then:
+            transpose(True)
+        with otherwise:
+            transpose(False)
     return context.get_dummy_value()
 
 
