@@ -23,3 +23,23 @@ def _numba_threads_restored():
     threads = numba.get_num_threads()
     yield
     numba.set_num_threads(threads)
+
+
+_COMPILING_TESTS = ("test_same_bits_compiled_and_cached", "test_same_bits_with_one_and_two_threads")
+
+
+def pytest_collection_finish(session):
+    """Where the compiled-vs-cached and 1-vs-2-thread checks were collected, their cold compile in a fresh process
+    starts now and runs beside the other tests (tests.cpu_checks.start_compiling)."""
+    if session.config.option.collectonly:
+        return
+    if any(item.originalname in _COMPILING_TESTS for item in session.items if hasattr(item, "originalname")):
+        from tests import cpu_checks
+        cpu_checks.start_compiling()
+
+
+def pytest_sessionfinish(session):
+    import sys
+    cpu_checks = sys.modules.get("tests.cpu_checks")
+    if cpu_checks is not None:
+        cpu_checks.stop_compiling()

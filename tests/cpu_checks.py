@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -110,37 +111,73 @@ def fingerprints_here():
     return found
 
 
-def fingerprints_in_fresh_process(**env):
-    """fingerprints_here() computed in a fresh process, with these environment variables set."""
+def _fresh_process(**env):
+    """A fresh process computing fingerprints_here() with these environment variables set (result: _fingerprints)."""
     code = "import json; from tests.cpu_checks import fingerprints_here as f; print(json.dumps(f()))"
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    done = subprocess.run([sys.executable, "-c", code], env=dict(os.environ, **env), cwd=root, capture_output=True,
-                          text=True, timeout=900)
-    assert done.returncode == 0, done.stderr[-3000:]
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return subprocess.Popen([sys.executable, "-c", code], env=dict(os.environ, **env), cwd=root,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _fingerprints(process):
+    out, err = process.communicate(timeout=1200)
+    assert process.returncode == 0, err[-3000:]
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def fingerprints_in_fresh_process(**env):
+    """fingerprints_here() computed in a fresh process, with these environment variables set."""
+    return _fingerprints(_fresh_process(**env))
+
+
+_compiling = {}         # the process that compiles every kernel into a new cache: start_compiling()
+
+
+def start_compiling():
+    """Start the first process of fingerprints_compiled_and_cached() (the one that compiles every kernel into a new
+    NUMBA_CACHE_DIR) now, in the background: conftest calls this once such tests are collected, so that its cold
+    compile, minutes on one core of a 2-core machine, runs beside the rest of the suite instead of holding it up."""
+    if not _compiling:
+        cache = tempfile.mkdtemp(prefix="gatecore-numba-cache-")
+        _compiling.update(cache=cache, process=_fresh_process(NUMBA_CACHE_DIR=cache, NUMBA_NUM_THREADS="2"))
+
+
+def stop_compiling():
+    """End the background process if it still runs (a session stopped early) and remove its cache."""
+    if _compiling:
+        _compiling["process"].kill()
+        _compiling["process"].communicate()
+        shutil.rmtree(_compiling["cache"], ignore_errors=True)
+        _compiling.clear()
 
 
 @functools.lru_cache(maxsize=None)
 def fingerprints_compiled_and_cached():
     """fingerprints_here() in three fresh processes sharing one new NUMBA_CACHE_DIR: the first compiles every kernel
     and writes the cache on two Numba threads (every path: on one thread the GEMMs never take their threaded
-    kernel), the next two load every kernel from it, with two threads and with one: one compile serves both
-    checks. Asserts that the loads wrote nothing new to the cache, i.e. that nothing was compiled again."""
-    with tempfile.TemporaryDirectory() as cache:
-        def written():
-            """{.nbc path: its mtime}: a kernel compiled again adds a file or, for a signature already there,
-            rewrites one."""
-            return {os.path.join(d, n): os.stat(os.path.join(d, n)).st_mtime_ns
-                    for d, _, names in os.walk(cache) for n in names if n.endswith(".nbc")}
-        compiled = fingerprints_in_fresh_process(NUMBA_CACHE_DIR=cache, NUMBA_NUM_THREADS="2")
+    kernel; started early by start_compiling() where conftest could), the next two load every kernel from it,
+    with two threads and with one: one compile serves both checks. Asserts that the loads wrote nothing new to the
+    cache, i.e. that nothing was compiled again."""
+    start_compiling()
+    cache = _compiling["cache"]
+
+    def written():
+        """{.nbc path: its mtime}: a kernel compiled again adds a file or, for a signature already there,
+        rewrites one."""
+        return {os.path.join(d, n): os.stat(os.path.join(d, n)).st_mtime_ns
+                for d, _, names in os.walk(cache) for n in names if n.endswith(".nbc")}
+    try:
+        compiled = _fingerprints(_compiling["process"])
         before = written()
         assert before, "nothing cached"
         cached = {threads: fingerprints_in_fresh_process(NUMBA_CACHE_DIR=cache, NUMBA_NUM_THREADS=str(threads))
                   for threads in (2, 1)}
         after = written()
-        again = sorted(path for path, mtime in after.items() if before.get(path) != mtime)
-        assert not again, f"compiled again instead of loaded: {again[:5]}"
-        return {"compiled": compiled, "cached 1 thread": cached[1], "cached 2 threads": cached[2]}
+    finally:
+        stop_compiling()
+    again = sorted(path for path, mtime in after.items() if before.get(path) != mtime)
+    assert not again, f"compiled again instead of loaded: {again[:5]}"
+    return {"compiled": compiled, "cached 1 thread": cached[1], "cached 2 threads": cached[2]}
 
 
 def _assert_same_fingerprints(vid, a, b, what):
