@@ -4,7 +4,6 @@ per panel its k slices, the row blocks over each slice), one thread. Run: python
 multiple of 60)"""
 import sys, time, statistics, numpy as np, numba
 from gatecore import cpu_packed as cp
-D = 1
 variants = {0: cp._block(6, plain_stores=False), 1: cp._block(6)}
 def make(block):
     @numba.njit(cache=False)
@@ -26,7 +25,7 @@ for spec in sys.argv[1:]:
     P = cp.pack(rng.standard_normal((K, N), dtype=np.float32))
     outs = {d: np.empty((M, N), np.float32) for d in runs}
     for d, f in runs.items(): f(outs[d], P, v)
-    assert np.array_equal(outs[0], outs[D])
+    assert np.array_equal(outs[0], outs[1])
     ts = {d: [] for d in runs}
     reps = max(1, int(2e8 / (M * K * N)))
     for _ in range(15):
@@ -35,4 +34,4 @@ for spec in sys.argv[1:]:
             for _ in range(reps): f(outs[d], P, v)
             ts[d].append((time.perf_counter() - t) / reps)
     print(spec, " ".join("plain=%d %.0f GF/s" % (d, 2 * M * K * N / statistics.median(t) / 1e9) for d, t in ts.items()),
-          "(plain won %d of 15)" % sum(a > b for a, b in zip(ts[0], ts[D])))
+          "(plain won %d of 15)" % sum(a > b for a, b in zip(ts[0], ts[1])))
