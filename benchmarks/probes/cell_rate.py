@@ -1,7 +1,10 @@
-"""The LSTM's pointwise cell (lstm.cpu._step over H units of one row, views of one gates row as in
-_forward_units) alone in a loop, ns per unit, float32, one thread, warm caches. Run: python benchmarks/probes/cell_rate.py"""
+"""The LSTM's pointwise cell (cell.step, compiled as the CPU kernels compile it, in one loop) over H units of one
+row, views of one gates row as in _forward_units, alone in a loop, ns per unit, float32, one thread, warm caches.
+Run: python benchmarks/probes/cell_rate.py"""
 import time, numpy as np, numba
-from gatecore.lstm import cpu as lc
+from gatecore import cpu_common as cc
+from gatecore.lstm import cell
+_step = cc.compile_pointwise(cell.step)
 @numba.njit
 def cells(n, a, r, c, cp, cs, m, H):
     for it in range(n):
@@ -9,7 +12,7 @@ def cells(n, a, r, c, cp, cs, m, H):
         r_i, r_f, r_g, r_o = r[0:H], r[H:2*H], r[2*H:3*H], r[3*H:4*H]
         for j in range(H):
             c_prev = c[j]
-            i, f, g, o, c_t, mm = lc._step(a_i[j] + r_i[j], a_f[j] + r_f[j], a_g[j] + r_g[j], a_o[j] + r_o[j], c_prev)
+            i, f, g, o, c_t, mm = _step(a_i[j] + r_i[j], a_f[j] + r_f[j], a_g[j] + r_g[j], a_o[j] + r_o[j], c_prev)
             a_i[j], a_f[j], a_g[j], a_o[j] = i, f, g, o
             cp[j] = c_prev; cs[j] = c_t; c[j] = c_t; m[j] = mm
 for H in (64, 256, 1024):

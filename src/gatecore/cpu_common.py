@@ -173,10 +173,15 @@ def compile_pointwise(fn):
     """A cell's plain scalar function (cell.py) compiled for the CPU, inlined into the kernels.
 
     The scalar activations it calls (and `math.tanh`) are swapped for gatecore.cpu_math's, which keep float32
-    math in float32; the source stays plain Python so the CUDA backend compiles the very same functions.
+    math in float32, and the functions of its own module it calls are compiled alike; the source stays plain
+    Python so the CUDA backend compiles the very same functions.
     """
     scope = dict(fn.__globals__)
     scope.update(_CPU_MATH)
+    for name in fn.__code__.co_names:       # the cell's own functions it calls (lstm.cell.step's two halves)
+        callee = scope.get(name)
+        if isinstance(callee, types.FunctionType) and callee.__module__ == fn.__module__:
+            scope[name] = compile_pointwise(callee)
     rebuilt = types.FunctionType(fn.__code__, scope, fn.__name__, fn.__defaults__, fn.__closure__)
     rebuilt.__module__ = fn.__module__
     rebuilt.__qualname__ = fn.__qualname__

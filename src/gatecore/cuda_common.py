@@ -41,9 +41,14 @@ _ACTIVATIONS = {name: cuda.jit(device=True)(getattr(activations, name))
 
 def device_function(fn):
     """Compile a pointwise cell function (plain Python, shared with the CPU backend) as a CUDA device
-    function, with the activations it calls bound to their device versions."""
+    function, with the activations it calls bound to their device versions (and the functions of its own module
+    it calls compiled alike)."""
     scope = dict(fn.__globals__)
     scope.update(_ACTIVATIONS)
+    for name in fn.__code__.co_names:       # the cell's own functions it calls (lstm.cell.step's two halves)
+        callee = scope.get(name)
+        if isinstance(callee, FunctionType) and callee.__module__ == fn.__module__:
+            scope[name] = device_function(callee)
     return cuda.jit(device=True)(FunctionType(fn.__code__, scope, fn.__name__, fn.__defaults__))
 
 
