@@ -28,14 +28,13 @@ from __future__ import annotations
 import contextlib
 import math
 import threading
-import types
 
 import numba
 import numpy as np
 from numba import prange
 from numba.np.ufunc import parallel as _numba_parallel
 
-from . import config, cpu_math
+from . import config, cpu_math, pointwise
 from .cpu_dots import products
 from . import cpu_packed
 from .cpu_packed import KC, PANEL_BYTES, VECTOR_BYTES, packed_products, packed_rows, transpose_block
@@ -176,16 +175,7 @@ def compile_pointwise(fn):
     math in float32, and the functions of its own module it calls are compiled alike; the source stays plain
     Python so the CUDA backend compiles the very same functions.
     """
-    scope = dict(fn.__globals__)
-    scope.update(_CPU_MATH)
-    for name in fn.__code__.co_names:       # the cell's own functions it calls (lstm.cell.step's two halves)
-        callee = scope.get(name)
-        if isinstance(callee, types.FunctionType) and callee.__module__ == fn.__module__:
-            scope[name] = compile_pointwise(callee)
-    rebuilt = types.FunctionType(fn.__code__, scope, fn.__name__, fn.__defaults__, fn.__closure__)
-    rebuilt.__module__ = fn.__module__
-    rebuilt.__qualname__ = fn.__qualname__
-    return inline(rebuilt)
+    return inline(pointwise.rebound(fn, _CPU_MATH, compile_pointwise))
 
 
 @inline

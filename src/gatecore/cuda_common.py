@@ -23,13 +23,12 @@ and the host synchronises only when it copies results out.
 from __future__ import annotations
 
 import math
-from types import FunctionType
 
 import numba
 import numpy as np
 from numba import cuda, float32
 
-from . import activations, config
+from . import activations, config, pointwise
 
 SIMULATOR = bool(numba.config.ENABLE_CUDASIM)
 TILE = config.CUDA_GEMM_TILE
@@ -43,13 +42,7 @@ def device_function(fn):
     """Compile a pointwise cell function (plain Python, shared with the CPU backend) as a CUDA device
     function, with the activations it calls bound to their device versions (and the functions of its own module
     it calls compiled alike)."""
-    scope = dict(fn.__globals__)
-    scope.update(_ACTIVATIONS)
-    for name in fn.__code__.co_names:       # the cell's own functions it calls (lstm.cell.step's two halves)
-        callee = scope.get(name)
-        if isinstance(callee, FunctionType) and callee.__module__ == fn.__module__:
-            scope[name] = device_function(callee)
-    return cuda.jit(device=True)(FunctionType(fn.__code__, scope, fn.__name__, fn.__defaults__))
+    return cuda.jit(device=True)(pointwise.rebound(fn, _ACTIVATIONS, device_function))
 
 
 # ------------------------------------------------------------------------------------------ device helpers
