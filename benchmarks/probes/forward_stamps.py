@@ -1,5 +1,5 @@
 """Where one LSTM cpu forward call's time goes, the backend's forward() retraced with a clock between its pieces
-(allocations, W_hh panels, split and chunks, step_inputs = the input GEMM, the loop, the copy of h_n), float32,
+(lengths and bias, W_hh panels, split, allocations and chunks, step_inputs = the input GEMM, the loop, the copy of h_n), float32,
 no tape, min and median of 300 calls. Run: python benchmarks/probes/forward_stamps.py T B H"""
 import time, sys, numpy as np
 from gatecore.lstm import cpu as lc
@@ -13,21 +13,23 @@ def fwd(st):
     t0=pc()
     lengths = cc.full_lengths(None, T, B)
     bias = b_ih + b_hh
-    cp = np.empty((1, B, H), x.dtype); cs = np.empty((1, B, H), x.dtype); hp = np.empty((1, B, H), x.dtype)
-    y = np.zeros((T, B, H), x.dtype)
-    hbuf = np.empty((2, B, H), x.dtype); hbuf[0] = 0
-    c = cc.state_or_zeros(None, B, H, x.dtype)
-    w_hr_k = np.zeros((0, H), x.dtype)
     t1=pc()
     P_hh = cc.panels(w_hh, T, B)
-    P_hr = np.zeros((0, 0, 0), x.dtype)
+    P_hr = cc.none(x.dtype, 3)
     t2=pc()
-    split = cc.step_split(B, 4, H, H, panel=cc.panel_units(P_hh), itemsize=4)
+    split = cc.step_split(B, 4, H, H, panel=cc.panel_units(P_hh), itemsize=x.dtype.itemsize)
+    threaded = cc.aligns(split, T)
+    empty, zeros = cc.allocators(threaded)
+    cp = empty((1, B, H), x.dtype); cs = empty((1, B, H), x.dtype); hp = empty((1, B, H), x.dtype)
+    y = zeros((T, B, H), x.dtype)
+    hbuf = cc.initial_state(None, B, H, x.dtype, threaded)
+    c = cc.state_or_zeros(None, B, H, x.dtype, threaded)
+    w_hr_k = cc.none(x.dtype, 2)
     runs = cc.time_chunks(x, y, lengths, False, 4 * H, False)
     P_ih = cc.input_weights(w_ih, runs)
     t3=pc()
     for x_c, y_c, lengths_c in runs:
-        gates, x1, w1, bias1 = cc.step_inputs(x_c, w_ih, bias, P_ih)
+        gates, x1, w1, bias1 = cc.step_inputs(x_c, w_ih, bias, P_ih, threaded)
         t4=pc()
         h_n = lc._forward_loop(gates, cp, cs, hp, y_c, hbuf, c, w_hh, P_hh, w_hr_k, P_hr, lengths_c, False, split, x1, w1, bias1)
     t5=pc()
@@ -38,5 +40,5 @@ st=[]
 for i in range(20): fwd([])
 for i in range(300): fwd(st)
 a=np.array(st)*1e6
-for n,col in zip(["allocs","panels","split/chunks","step_inputs","loop","copy","total"],a.T):
+for n,col in zip(["lengths,bias","panels","split/allocs/chunks","step_inputs","loop","copy","total"],a.T):
     print(f"{n:14s} min {col.min():7.1f} med {np.median(col):7.1f}")
