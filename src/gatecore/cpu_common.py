@@ -208,11 +208,12 @@ def panels(w, T, B):
     """The packed panels of w^T (gatecore.cpu_packed) that a forward loop of T steps over B sequences
     multiplies with, or none (shape (0, 0, 0)), and then products() reads w's rows as they are: for a single
     step, where packing (about 1-2 ns per weight) costs more than it saves, and for a single sequence unless it
-    has config.CPU_PACKED_MIN_STEPS steps and w is small enough to stay on one thread (one row, H = 64, T = 512:
-    LSTM 2.16 -> 1.55 ms; with larger w the threaded matrix-vector product gained nothing). So a call's result
-    depends on T, B and w's size, never on the thread count. A backward loop always packs, in place of the
-    transposed copy of w it needs otherwise."""
-    if T < 2 or (B < 2 and (T < config.CPU_PACKED_MIN_STEPS or w.size >= config.CPU_PARALLEL_MIN_WEIGHTS)):
+    has config.CPU_PACKED_MIN_STEPS steps and fewer than config.CPU_SINGLE_PACKED_MAX_WEIGHTS weights (1d0e402
+    measured H = 64, T = 512 LSTM 2.48 -> 1.79 ms packed, with the kernels of then; now the dot products are as
+    fast or faster from H = 64 up: config). So a call's result depends
+    on T, B and w's size, never on the thread count. A backward loop always packs, in place of the transposed
+    copy of w it needs otherwise."""
+    if T < 2 or (B < 2 and (T < config.CPU_PACKED_MIN_STEPS or w.size >= config.CPU_SINGLE_PACKED_MAX_WEIGHTS)):
         return none(w.dtype, 3)
     return pack(np.ascontiguousarray(w).T)
 
