@@ -71,9 +71,9 @@ CPU_ALIGN_MIN_STEPS = int(os.environ.get("GATECORE_CPU_ALIGN_MIN_STEPS", 128))
 # A single sequence's recurrent product runs on packed W_hh from this many steps up when W_hh has fewer than
 # CPU_SINGLE_PACKED_MAX_WEIGHTS elements (cpu_common.panels), else on its rows as they are (cpu_dots). With one row
 # the packed micro-kernel keeps only a panel's 4 accumulators in flight, the dot products 16. One thread, B=1,
-# T=128, session 19's Intel VM, median us a step packed vs unpacked (/tmp probe, probes_session19.txt): LSTM H=64
-# 1.08 vs 1.12, H=96 2.09 vs 1.99, H=128 3.37 vs 3.35, H=160 5.25 vs 4.98; GRU H=64 1.00 vs 0.80, H=96 1.37 vs 1.28,
-# H=160 4.14 vs 3.84, H=256 6.43 vs 9.84 (where the loop is split anyway: CPU_PARALLEL_MIN_WEIGHTS)
+# T=128, session 19's Intel VM, median us a step packed vs unpacked (benchmarks/probes/single_row_pack_ab.py):
+# LSTM H=64 1.08 vs 1.12, H=96 2.09 vs 1.99, H=128 3.37 vs 3.35, H=160 5.25 vs 4.98; GRU H=64 1.00 vs 0.80, H=96
+# 1.37 vs 1.28, H=160 4.14 vs 3.84, H=256 6.43 vs 9.84 (where the loop is split anyway: CPU_PARALLEL_MIN_WEIGHTS)
 CPU_PACKED_MIN_STEPS = 32
 CPU_SINGLE_PACKED_MAX_WEIGHTS = int(os.environ.get("GATECORE_CPU_SINGLE_PACKED_MAX_WEIGHTS", 1 << 13))
 # The GEMMs around the time loop (cpu_common.gemm) run on Numba's threads, in tasks of this many rows, from

@@ -185,8 +185,8 @@ _forward_units, _new_gate_units, _cell_grads, _reset_grads, _recurrent_grads, _f
 @cc.kernel
 def _forward_loop(gates, hn, hp, y, hbuf, w_hh, P_hh, b_hn, lengths, reverse, lbr, split, x1, w1, bias1):
     """gates [T, B, 3H] in: x-parts (or x1, w1, bias1 to form them: cpu_common.step_inputs), out: r, z, n;
-    hn, hp, y [T, B, H] out (y zeroed); hbuf [2, B, H] with hbuf[0] = h0; b_hn [H] (linear_before_reset=True;
-    zeros otherwise). Returns h_n (a view of hbuf)."""
+    hn, hp, y [T, B, H] out (y: zeros at padding steps, cpu_common.outputs); hbuf [2, B, H] with hbuf[0] = h0;
+    b_hn [H] (linear_before_reset=True; zeros otherwise). Returns h_n (a view of hbuf)."""
     lo = np.int64(0)                # not the literal 0: a literal argument compiles each callee once more
     T, B, G3 = gates.shape
     H = G3 // 3
@@ -269,7 +269,7 @@ def forward(x, w_ih, w_hh, b_ih, b_hh, h0, lengths, reverse, linear_before_reset
     T, B, _ = x.shape
     H = w_hh.shape[1]
     lbr = bool(linear_before_reset)
-    lengths = cc.full_lengths(lengths, T, B)
+    given_lengths, lengths = lengths, cc.full_lengths(lengths, T, B)
     b_hn = np.zeros(H, x.dtype)
     bias = None
     if b_ih is not None:
@@ -281,10 +281,10 @@ def forward(x, w_ih, w_hh, b_ih, b_hh, h0, lengths, reverse, linear_before_reset
     split = cc.step_split(B, 3, H, H, panel=cc.panel_units(P_hh), itemsize=x.dtype.itemsize)
     threaded = cc.aligns(split, T)                  # the arrays the loop writes start on a line
     steps = T if need_tape else 1                   # no tape: one scratch row (cpu_common.tape_row)
-    empty, zeros = cc.allocators(threaded)
+    empty = cc.allocators(threaded)[0]
     hn = empty((steps, B, H), x.dtype)
     hp = empty((steps, B, H), x.dtype)
-    y = zeros((T, B, H), x.dtype)
+    y = cc.outputs((T, B, H), x.dtype, given_lengths, threaded)
     hbuf = cc.initial_state(h0, B, H, x.dtype, threaded)
     runs = cc.time_chunks(x, y, lengths, reverse, 3 * H, need_tape)
     P_ih = cc.input_weights(w_ih, runs)

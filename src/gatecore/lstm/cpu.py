@@ -170,8 +170,8 @@ _forward_units, _project_units, _cell_grads, _recurrent_grads, _upstream, _forwa
 @cc.kernel
 def _forward_loop(gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, w_hr, P_hr, lengths, reverse, split, x1, w1, bias1):
     """gates [T, B, 4H] in: x W_ih^T + b (or x1, w1, bias1 to form it: cpu_common.step_inputs), out: i, f, g, o;
-    cp, cs [T, B, H], hp, y [T, B, R] out (y zeroed); hbuf [2, B, R] with hbuf[0] = h0; c [B, H] = c0 in,
-    c_n out. Returns h_n (a view of hbuf)."""
+    cp, cs [T, B, H], hp, y [T, B, R] out (y: zeros at padding steps, cpu_common.outputs); hbuf [2, B, R] with
+    hbuf[0] = h0; c [B, H] = c0 in, c_n out. Returns h_n (a view of hbuf)."""
     lo = np.int64(0)                # not the literal 0: a literal argument compiles each callee once more
     T, B, _ = gates.shape
     H = c.shape[1]
@@ -258,18 +258,18 @@ def forward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, reverse, w_hr, need_tape
     T, B, _ = x.shape
     H = w_ih.shape[0] // 4
     R = w_hh.shape[1]
-    lengths = cc.full_lengths(lengths, T, B)
+    given_lengths, lengths = lengths, cc.full_lengths(lengths, T, B)
     bias = None if b_ih is None else b_ih + b_hh
     P_hh = cc.panels(w_hh, T, B)
     P_hr = cc.none(x.dtype, 3) if w_hr is None else cc.panels(w_hr, T, B)
     split = cc.step_split(B, 4, H, R, panel=cc.panel_units(P_hh), itemsize=x.dtype.itemsize)
     threaded = cc.aligns(split, T)                  # the arrays the loop writes start on a line
     steps = T if need_tape else 1                   # no tape: one scratch row (cpu_common.tape_row)
-    empty, zeros = cc.allocators(threaded)
+    empty = cc.allocators(threaded)[0]
     cp = empty((steps, B, H), x.dtype)
     cs = empty((steps, B, H), x.dtype)
     hp = empty((steps, B, R), x.dtype)
-    y = zeros((T, B, R), x.dtype)
+    y = cc.outputs((T, B, R), x.dtype, given_lengths, threaded)
     hbuf = cc.initial_state(h0, B, R, x.dtype, threaded)
     c = cc.state_or_zeros(c0, B, H, x.dtype, threaded)
     w_hr_k = cc.none(x.dtype, 2) if w_hr is None else w_hr
