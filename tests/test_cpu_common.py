@@ -185,7 +185,7 @@ def test_split_loops_on_aligned_arrays_give_the_same_bits(two_threads, cell, B, 
     """Forward and backward of a split loop (units at B=1, rows at B=16) with every array it writes on a cache
     line (aligns: CPU_ALIGN_MIN_STEPS = 0) equal the same calls on NumPy's arrays, bit for bit."""
     G = {"lstm": 4, "gru": 3, "rnn": 1}[cell]
-    T, H = 6, 128 if G > 1 else 256        # (smaller steps stay on one thread at B=1: CPU_PARALLEL_MIN_WEIGHTS)
+    T, H = 6, {4: 192, 3: 224, 1: 384}[G]  # (smaller steps stay on one thread at B=1: CPU_PARALLEL_MIN_WEIGHTS*)
     rng = np.random.default_rng(B + G)
     x = rng.standard_normal((T, B, H)).astype(np.float32)
     w_ih, w_hh = (rng.standard_normal((G * H, H)).astype(np.float32) * 0.1 for _ in range(2))

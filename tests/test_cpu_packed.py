@@ -95,6 +95,45 @@ def test_one_vector_of_columns_in_blocks_of_12_rows_gives_the_rows_own_bits(dtyp
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("panels", [2, 3, 4, 5, 9])
+@pytest.mark.parametrize("add", [False, True])
+def test_one_row_over_whole_panels_gives_its_bits_in_a_block_of_rows(dtype, panels, add):
+    """A single row takes two or four whole panels at once (packed_rows: _row2, _row4); each output is still the
+    chain it is in a block of rows (_block1 .. _block6), over several k slices, added to out or not, wherever the
+    range starts and ends (a partial panel at either end), and nothing outside the range is written."""
+    rng = np.random.default_rng(panels * 2 + add)
+    PW = cpu_packed.PANEL_BYTES // np.dtype(dtype).itemsize
+    K, N = 2 * cpu_packed.KC + 5, panels * PW + 3
+    m = rng.standard_normal((K, N)).astype(dtype)
+    v = rng.standard_normal((3, K)).astype(dtype)
+    P = cpu_packed.pack(m)
+    before = rng.standard_normal((3, N)).astype(dtype)
+    for n0, n1 in ((0, N), (0, panels * PW), (PW, N), (5, N - 1)):
+        rows, row = before.copy(), before.copy()
+        cpu_packed.packed_rows(rows, P, v, n0, n1, 0, 3, add=add)
+        cpu_packed.packed_rows(row, P, v, n0, n1, 1, 2, add=add)
+        assert np.array_equal(row[1], rows[1]), (n0, n1)
+        assert np.array_equal(row[1, :n0], before[1, :n0]) and np.array_equal(row[1, n1:], before[1, n1:])
+        assert np.array_equal(row[[0, 2]], before[[0, 2]])
+    expected = v[1].astype(np.float64) @ m.astype(np.float64) + (before[1] if add else 0)
+    row = before.copy()
+    cpu_packed.packed_rows(row, P, v, 0, N, 1, 2, add=add)
+    assert np.abs(row[1] - expected).max() <= REL_TOL[dtype] * np.abs(v).max() * np.abs(m).max() * K + \
+        (4 * np.finfo(dtype).eps * np.abs(before).max() if add else 0)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_panels_start_on_a_cache_line(dtype):
+    """pack() hands out panels whose rows are whole cache lines (empty_panels), for W and W.T alike."""
+    m = np.random.default_rng(3).standard_normal((70, 130)).astype(dtype)
+    for layout in (m, np.asfortranarray(m)):
+        for _ in range(4):
+            P = cpu_packed.pack(layout)
+            assert P.ctypes.data % 64 == 0 and P.strides[1] % 64 == 0
+            assert np.array_equal(P, panels_reference(m))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("accumulate", [False, True])
 def test_plain_stores_of_whole_vectors_give_the_masked_stores_bits(dtype, accumulate):
     """A block stores whole vectors with plain stores, partial ones masked: the same values as the masked stores

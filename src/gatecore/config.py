@@ -25,19 +25,22 @@ CPU_PARALLEL_MIN_WORK = int(os.environ.get("GATECORE_CPU_PARALLEL_MIN_WORK", 1 <
 # cores bring two caches. With a barrier per step (~0.3 us) instead of a region (~1.5 us) that pays from small
 # weights up: LSTM forward, 2 threads, interleaved, median of 25, 8192 vs 2^18: T=128 B=1 H=64 0.31 vs 0.35 ms,
 # H=128 0.46 vs 0.76, B=4 H=128 1.33 vs 1.47; GRU B=1 H=128 0.37 vs 0.56; but H=32 (4096) was slower split
-# (Zen 4). On session 19's 2-vCPU Intel Sapphire Rapids class VM a barrier costs more and one thread wins up to
-# ~32K weights. 2^13 vs 2^15, whole forward calls, W_hh unpacked either way (CPU_SINGLE_PACKED_MAX_WEIGHTS),
-# config_ab.py with BLOCK=10, median (share of pairs 2^15 won): LSTM B=1 H=64 (16384 weights) T=16 0.080 vs 0.049
-# ms, T=128 0.283 vs 0.234, T=512 0.879 vs 0.610; GRU H=64 T=16 0.050 vs 0.035, T=128 0.230 vs 0.186, T=512 0.735
-# vs 0.495; forward+backward T=128 LSTM 0.618 vs 0.555, GRU 0.505 vs 0.426; LSTM H=80 0.402 vs 0.299, GRU H=96
-# 0.368 vs 0.321, RNN H=100 T=512 0.738 vs 0.335, H=128 0.198 vs 0.172, H=160 0.740 vs 0.653 (98-100% each). Split
-# stays ahead from 2^16 (one thread, W_hh packed, vs split: LSTM H=128 T=128 0.714 vs 0.600 ms, H=192 1.50 vs 1.03,
-# GRU H=128 0.536 vs 0.454)
-CPU_PARALLEL_MIN_WEIGHTS = int(os.environ.get("GATECORE_CPU_PARALLEL_MIN_WEIGHTS", 1 << 15))
+# (Zen 4). On session 19's 2-vCPU Intel Sapphire Rapids class VM a barrier costs more (~0.7-1 us) and, with a single
+# row's product on four panels at once (cpu_packed.packed_rows) and the panels on cache lines, one thread wins up
+# to ~64K weights: forward, B=1, split (W_hh's rows, as panels() chose above the limit) vs one thread (W_hh packed),
+# median ms of blocks of 10 alternating calls (share of blocks one thread won): LSTM H=64 (16384 weights) T=128
+# 0.234 vs 0.172 (100%), T=512 0.996 vs 0.588 (98%); GRU H=64 T=512 0.841 vs 0.479 (100%); LSTM H=128 (65536)
+# T=128 0.538 vs 0.466, T=512 1.889 vs 1.645; GRU H=128 T=128 0.393 vs 0.355, T=512 1.409 vs 1.256; RNN H=256
+# T=512 1.505 vs 1.463 (98-100% each); but LSTM H=160 (102400) T=128 0.675 vs 0.715, T=512 2.010 vs 2.560, H=192
+# 0.884 vs 0.940, GRU H=192 (110592) T=512 2.562 vs 2.661, RNN H=320 1.764 vs 2.299 (0-2%). Hence 3 * 2^15
+CPU_PARALLEL_MIN_WEIGHTS = int(os.environ.get("GATECORE_CPU_PARALLEL_MIN_WEIGHTS", 3 << 15))
 # ... the same for the backward loops, whose steps have two or three passes (each a barrier): fwd+bwd with 8192
 # vs 2^18: LSTM T=128 B=1 H=128 1.19 vs 1.43 ms, but H=64 even and B=4 H=64 1.31 vs 1.18, GRU B=4 H=64 2.87 vs
-# 2.10 (B=1 H=128 2.17 vs 2.07)
-CPU_PARALLEL_MIN_WEIGHTS_BACKWARD = int(os.environ.get("GATECORE_CPU_PARALLEL_MIN_WEIGHTS_BACKWARD", 1 << 16))
+# 2.10 (B=1 H=128 2.17 vs 2.07). Session 19 (Intel VM, with packed_rows' four panels a row), config_ab.py BLOCK=5,
+# 2^16 vs 2^17: LSTM B=1 H=128 T=128 1.256 vs 1.146 ms (98%), T=512 6.46 vs 5.87, B=4 H=128 3.23 vs 2.74, RNN B=1
+# H=256 T=512 3.78 vs 3.63 (100% each), GRU H=128 even; 2^17 vs 2^18: LSTM H=192 2.70 vs 2.67 (56%), B=4 8.08 vs
+# 7.93 (77%), GRU H=256 3.14 vs 3.19 (11%), RNN H=448 9.56 vs 10.38 (0%)
+CPU_PARALLEL_MIN_WEIGHTS_BACKWARD = int(os.environ.get("GATECORE_CPU_PARALLEL_MIN_WEIGHTS_BACKWARD", 1 << 17))
 # a time loop is cut into blocks of batch rows, one per thread, each taken through every step in one parallel
 # region (cpu_common.step_split), when every thread gets at least 4 rows and a step holds this many multiply-adds.
 # With one region per call instead of one per step, that pays at every size measured: LSTM forward, 2 threads,
@@ -68,14 +71,8 @@ CPU_ROW_SPLIT_ANY_WEIGHTS_ROWS = int(os.environ.get("GATECORE_CPU_ROW_SPLIT_ANY_
 # Intel Sapphire Rapids class, whole calls at T=512 B=1 H=64: LSTM 0.85-0.90 vs 1.01-1.29 ms, GRU 0.74-0.82 vs
 # 0.76-1.03, 4 of 4 alternating-process pairs, probes_session16.txt)
 CPU_ALIGN_MIN_STEPS = int(os.environ.get("GATECORE_CPU_ALIGN_MIN_STEPS", 128))
-# A single sequence's recurrent product runs on packed W_hh from this many steps up when W_hh has fewer than
-# CPU_SINGLE_PACKED_MAX_WEIGHTS elements (cpu_common.panels), else on its rows as they are (cpu_dots). With one row
-# the packed micro-kernel keeps only a panel's 4 accumulators in flight, the dot products 16. One thread, B=1,
-# T=128, session 19's Intel VM, median us a step packed vs unpacked (benchmarks/probes/single_row_pack_ab.py):
-# LSTM H=64 1.08 vs 1.12, H=96 2.09 vs 1.99, H=128 3.37 vs 3.35, H=160 5.25 vs 4.98; GRU H=64 1.00 vs 0.80, H=96
-# 1.37 vs 1.28, H=160 4.14 vs 3.84, H=256 6.43 vs 9.84 (where the loop is split anyway: CPU_PARALLEL_MIN_WEIGHTS)
+# A single sequence's recurrent product runs on packed W_hh from this many steps up (cpu_common.panels)
 CPU_PACKED_MIN_STEPS = 32
-CPU_SINGLE_PACKED_MAX_WEIGHTS = int(os.environ.get("GATECORE_CPU_SINGLE_PACKED_MAX_WEIGHTS", 1 << 13))
 # The GEMMs around the time loop (cpu_common.gemm) run on Numba's threads, in tasks of this many rows, from
 # CPU_PARALLEL_MIN_WORK multiply-adds up
 CPU_ROW_BLOCK = 64

@@ -199,7 +199,11 @@ def recurrent_products(out, w, P, v, n0, n1, b0, b1):
 @inline
 def gate_products(out, w, P, v, G, H, u0, u1, b0, b1):
     """recurrent_products() for units [u0, u1) of each of the G gate blocks of w's rows (w [G*H, ...]), rows
-    [b0, b1) of v."""
+    [b0, b1) of v; all G*H rows in one call when the range is every unit (a single row then takes several
+    panels at once: cpu_packed.packed_rows). The same bits either way."""
+    if u0 == 0 and u1 == H:
+        recurrent_products(out, w, P, v, 0, G * H, b0, b1)
+        return
     for g in range(G):
         recurrent_products(out, w, P, v, g * H + u0, g * H + u1, b0, b1)
 
@@ -208,12 +212,11 @@ def panels(w, T, B):
     """The packed panels of w^T (gatecore.cpu_packed) that a forward loop of T steps over B sequences
     multiplies with, or none (shape (0, 0, 0)), and then products() reads w's rows as they are: for a single
     step, where packing (about 1-2 ns per weight) costs more than it saves, and for a single sequence unless it
-    has config.CPU_PACKED_MIN_STEPS steps and fewer than config.CPU_SINGLE_PACKED_MAX_WEIGHTS weights (1d0e402
-    measured H = 64, T = 512 LSTM 2.48 -> 1.79 ms packed, with the kernels of then; now the dot products are as
-    fast or faster from H = 64 up: config). So a call's result depends
-    on T, B and w's size, never on the thread count. A backward loop always packs, in place of the transposed
-    copy of w it needs otherwise."""
-    if T < 2 or (B < 2 and (T < config.CPU_PACKED_MIN_STEPS or w.size >= config.CPU_SINGLE_PACKED_MAX_WEIGHTS)):
+    has config.CPU_PACKED_MIN_STEPS steps and w is small enough to stay on one thread
+    (config.CPU_PARALLEL_MIN_WEIGHTS; a row then takes four panels at once, cpu_packed.packed_rows: config). So a
+    call's result depends on T, B and w's size, never on the thread count. A backward loop always packs, in place
+    of the transposed copy of w it needs otherwise."""
+    if T < 2 or (B < 2 and (T < config.CPU_PACKED_MIN_STEPS or w.size >= config.CPU_PARALLEL_MIN_WEIGHTS)):
         return none(w.dtype, 3)
     return pack(np.ascontiguousarray(w).T)
 

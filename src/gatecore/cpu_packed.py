@@ -207,6 +207,58 @@ _block1, _block2, _block4, _block6 = (_block(MR) for MR in (1, 2, 4, 6))
 _block12 = _block(12, one_vector=True)
 
 
+def _codegen_row(NP):
+    """LLVM IR for out[b, n:n+NP*PW] (+)= v[b, k0:k1] @ P[p:p+NP, k0:k1, :]: one row against NP whole panels at
+    once, NP * VECTORS accumulators (the products of a single sequence: one row of _block1 keeps a panel's VECTORS
+    chains in flight, too few for the FMA latency). Each output is the same chain of FMAs in k order from zero
+    as in _codegen_block, and is stored or added to out the same way: the same bits."""
+    def codegen(context, builder, sig, args):
+        out, v, P = (context.make_array(t)(context, builder, a) for t, a in zip(sig.args[:3], args[:3]))
+        b, n, p, k0, k1, accumulate = args[3:]
+        V = _Vectors(context, builder, sig.args[0].dtype, b.type)
+        W, const = V.W, V.const
+        stride_p, stride_k = cgutils.unpack_tuple(builder, P.strides)[:2]
+
+        def at_panel(q, k, col):
+            offset = builder.add(builder.add(builder.mul(builder.add(p, const(q)), stride_p),
+                                             builder.mul(k, stride_k)), const(col * V.size))
+            return builder.bitcast(cgutils.pointer_add(builder, P.data, offset), ir.PointerType(V.vec))
+
+        acc = [[cgutils.alloca_once_value(builder, V.zero) for j in range(VECTORS)] for q in range(NP)]
+        with cgutils.for_range_slice(builder, k0, k1, const(1), inc=True) as (k, _):
+            xs = V.splat(builder.load(V.element(v, b, k)), V.vec)
+            for q in range(NP):
+                for j in range(VECTORS):
+                    w = builder.load(at_panel(q, k, j * W), align=V.size)
+                    builder.store(builder.call(V.fma, [xs, w, builder.load(acc[q][j])]), acc[q][j])
+        PW = VECTORS * W
+        for q in range(NP):
+            for j in range(VECTORS):
+                where = V.at(out, b, builder.add(n, const(q * PW + j * W)))
+                total = builder.load(acc[q][j])
+                before = builder.load(where, align=V.size)
+                builder.store(builder.select(accumulate, builder.fadd(before, total), total), where, align=V.size)
+        return context.get_dummy_value()
+    return codegen
+
+
+def _row(NP):
+    @intrinsic
+    def row(typingctx, out, v, P, b, n, p, k0, k1, accumulate):
+        if not (isinstance(out, types.Array) and isinstance(v, types.Array) and isinstance(P, types.Array)) \
+                or out.ndim != 2 or v.ndim != 2 or P.ndim != 3 or not out.dtype == v.dtype == P.dtype \
+                or out.dtype not in (types.float32, types.float64) or out.layout != "C" or P.layout != "C":
+            raise TypingError("cpu_packed: out, v and P must be float arrays of one dtype, out [M, N] and P "
+                              "[panels, K, PW] C-contiguous, v [M, K]")
+        return types.void(out, v, P, *[types.intp] * 5, types.boolean), _codegen_row(NP)
+    return row
+
+
+# panels a single row takes at once: 4 x VECTORS accumulators (16 of AVX-512's 32 registers, 8 of AVX2's 16)
+ROW_PANELS = 4
+_row4, _row2 = _row(4), _row(2)
+
+
 @numba.njit(cache=config.CACHE, nogil=True, inline="always")
 def _pack_into(P, m, PW, k0, k1):
     K, N = m.shape
@@ -322,7 +374,13 @@ def empty_panels(m):
     K, N = m.shape
     PW = PANEL_BYTES // m.itemsize
     panels = (N + PW - 1) // PW
-    return np.empty(panels * K * PW + PW, m.dtype)[:panels * K * PW].reshape(panels, K, PW)
+    n = panels * K * PW
+    raw = np.empty((n + PW) * m.itemsize + _LINE, np.uint8)       # (+ the slack after the last row, + a line)
+    start = -raw.ctypes.data % _LINE
+    return raw[start:start + n * m.itemsize].view(m.dtype).reshape(panels, K, PW)
+
+
+_LINE = 64                      # bytes in a cache line
 
 
 def transposed(m):
@@ -336,6 +394,10 @@ def pack(m):
     that m = W keeps, median of 41, same process: 256 x 64 0.63 -> 0.30 ns, 1024 x 256 0.54 -> 0.35, 2048 x 512
     0.92 -> 0.36 (a plain copy of W: 0.27-0.29); float64 0.50-0.75 either way (memory-bound).
 
+    P starts on a cache line (its rows are whole lines: every panel load is one line, not two; NumPy's own arrays
+    start on 16 bytes): float32, 2 threads, session 19's Intel VM, median ms, NumPy's start vs a line
+    (benchmarks/probes/align_panels_ab.py): matmul 2048 x 512 x 2048 14.98 -> 14.18, LSTM forward T=128 B=16
+    H=256 8.48 -> 7.64, B=64 H=512 125.1 -> 118.9, forward+backward T=128 B=64 H=256 107.3 -> 100.8.
     P is allocated by NumPy, not inside the kernel: NumPy asks for transparent huge pages from 4 MB up, Numba's
     allocator does not, and a fresh 4 kB page costs ~1.6 us to fault in here (64 MB: 27 ms against 3.8 ms).
     Arrays over 32 MB come fresh from the OS at every call (glibc's largest mmap threshold). One vector of slack
@@ -422,6 +484,16 @@ def packed_rows(out, P, v, n0, n1, b0=0, b1=-1, ka=0, kb=-1, add=False):
     while n < n1:
         o = n % PW
         valid = min(PW - o, n1 - n)
+        whole = (n1 - n) // PW if o == 0 and b1 - b0 == 1 else 0     # one row: whole panels side by side
+        if whole >= 2:
+            p = n // PW
+            for k0 in range(ka, kb, KC):
+                if whole >= ROW_PANELS:
+                    _row4(out, v, P, b0, n, p, k0, min(kb, k0 + KC), add or k0 > 0)
+                else:
+                    _row2(out, v, P, b0, n, p, k0, min(kb, k0 + KC), add or k0 > 0)
+            n += (ROW_PANELS if whole >= ROW_PANELS else 2) * PW
+            continue
         panel = P[n // PW]
         for k0 in range(ka, kb, KC):
             _slice_rows(out, v, panel, n, o, valid, k0, min(kb, k0 + KC), b0, b1, add or k0 > 0)
