@@ -6,10 +6,11 @@ copied once per call into panels (pack)
     P [N/PW, K, PW],  P[p, k, j] = m[k, p*PW + j]  (zero past N),  PW = VECTORS vectors of VECTOR_BYTES
 (AVX-512: 4 x 64 bytes, 64 float32 or 32 float64; AVX2: 2 x 32 bytes, 16 float32 or 8 float64; see
 config.CPU_VECTOR_BYTES), so that one step streams each panel row by row. A block of MR = 6, 4, 2 or 1 batch rows
-x one panel (1, 2 or all VECTORS vectors of it, as many as the column range needs) keeps its accumulator vectors
-in registers for a range of k and adds v[b, k] * P[p, k, :] into them with fused multiply-adds: no horizontal
-reductions (what bounds a dot-product kernel at short K) and, written in LLVM IR with explicit vectors, the full
-register width (LLVM's vectorisers stop at 256 bits on AVX-512 CPUs).
+x one panel (1, 2 or all VECTORS vectors of it, as many as the column range needs), or a single row x 2 or 4 whole
+panels (_codegen_row: a single sequence's step), keeps its accumulator vectors in registers for a range of k and
+adds v[b, k] * P[p, k, :] into them with fused multiply-adds: no horizontal reductions (what bounds a dot-product
+kernel at short K) and, written in LLVM IR with explicit vectors, the full register width (LLVM's vectorisers stop
+at 256 bits on AVX-512 CPUs).
 k is cut into slices of KC so that a panel's slice stays in L1 while every row block passes over it. v may have
 any strides (dW reads v = dA^T as a view); out and the panels are C-contiguous.
 
