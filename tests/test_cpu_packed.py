@@ -124,8 +124,10 @@ def test_one_row_over_whole_panels_gives_its_bits_in_a_block_of_rows(dtype, pane
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_panels_start_on_a_cache_line(dtype):
-    """pack() hands out panels whose rows are whole cache lines (empty_panels), for W and W.T alike."""
-    m = np.random.default_rng(3).standard_normal((70, 130)).astype(dtype)
+    """pack() hands out panels whose rows are whole cache lines (empty_panels, from ALIGN_FROM_BYTES up), for W and
+    W.T alike."""
+    m = np.random.default_rng(3).standard_normal((130, 140)).astype(dtype)
+    assert cpu_packed.empty_panels(m).nbytes >= cpu_packed.ALIGN_FROM_BYTES
     for layout in (m, np.asfortranarray(m)):
         for _ in range(4):
             P = cpu_packed.pack(layout)

@@ -376,12 +376,17 @@ def empty_panels(m):
     PW = PANEL_BYTES // m.itemsize
     panels = (N + PW - 1) // PW
     n = panels * K * PW
+    if n * m.itemsize < ALIGN_FROM_BYTES:
+        return np.empty(n + PW, m.dtype)[:n].reshape(panels, K, PW)
     raw = np.empty((n + PW) * m.itemsize + _LINE, np.uint8)       # (+ the slack after the last row, + a line)
     start = -raw.ctypes.data % _LINE
     return raw[start:start + n * m.itemsize].view(m.dtype).reshape(panels, K, PW)
 
 
 _LINE = 64                      # bytes in a cache line
+# panels of this many bytes or more start on a line (pack); smaller ones are read a few times in a call (a T=16,
+# B=1 projection packs x), and finding a line costs ~1.1 us more from Python (empty_panels 1.71 vs 0.56 us)
+ALIGN_FROM_BYTES = 1 << 16
 
 
 def transposed(m):
@@ -395,10 +400,10 @@ def pack(m):
     that m = W keeps, median of 41, same process: 256 x 64 0.63 -> 0.30 ns, 1024 x 256 0.54 -> 0.35, 2048 x 512
     0.92 -> 0.36 (a plain copy of W: 0.27-0.29); float64 0.50-0.75 either way (memory-bound).
 
-    P starts on a cache line (its rows are whole lines: every panel load is one line, not two; NumPy's own arrays
-    start on 16 bytes): float32, 2 threads, session 19's Intel VM, median ms, NumPy's start vs a line
-    (benchmarks/probes/align_panels_ab.py): matmul 2048 x 512 x 2048 14.98 -> 14.18, LSTM forward T=128 B=16
-    H=256 8.48 -> 7.64, B=64 H=512 125.1 -> 118.9, forward+backward T=128 B=64 H=256 107.3 -> 100.8.
+    P starts on a cache line from ALIGN_FROM_BYTES up (its rows are whole lines: every panel load is one line, not
+    two; NumPy's own arrays start on 16 bytes): float32, 2 threads, session 19's Intel VM, median ms, NumPy's start
+    vs a line (benchmarks/probes/align_panels_ab.py): matmul 2048 x 512 x 2048 14.98 -> 14.18, LSTM forward T=128
+    B=16 H=256 8.48 -> 7.64, B=64 H=512 125.1 -> 118.9, forward+backward T=128 B=64 H=256 107.3 -> 100.8.
     P is allocated by NumPy, not inside the kernel: NumPy asks for transparent huge pages from 4 MB up, Numba's
     allocator does not, and a fresh 4 kB page costs ~1.6 us to fault in here (64 MB: 27 ms against 3.8 ms).
     Arrays over 32 MB come fresh from the OS at every call (glibc's largest mmap threshold). One vector of slack
