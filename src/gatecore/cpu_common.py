@@ -74,7 +74,7 @@ def none(dtype, ndim):
     return a
 
 
-LINE = 64                       # bytes in a cache line
+LINE = cpu_packed.LINE          # bytes in a cache line
 
 
 @numba.njit(**JIT)
@@ -114,9 +114,7 @@ def aligned(shape, dtype, zero=False):
     n = math.prod(shape)
     nbytes = n * np.dtype(dtype).itemsize
     if nbytes >= NUMPY_FROM_BYTES:
-        raw = (np.zeros if zero else np.empty)(nbytes + LINE, np.uint8)
-        start = -raw.ctypes.data % LINE
-        return raw[start:start + nbytes].view(dtype).reshape(shape)
+        return cpu_packed.on_a_line(nbytes, zero=zero).view(dtype).reshape(shape)
     return _aligned_flat(n, none(dtype, 1), zero).reshape(shape)
 
 

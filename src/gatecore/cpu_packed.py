@@ -378,12 +378,19 @@ def empty_panels(m):
     n = panels * K * PW
     if n * m.itemsize < ALIGN_FROM_BYTES:
         return np.empty(n + PW, m.dtype)[:n].reshape(panels, K, PW)
-    raw = np.empty((n + PW) * m.itemsize + _LINE, np.uint8)       # (+ the slack after the last row, + a line)
-    start = -raw.ctypes.data % _LINE
-    return raw[start:start + n * m.itemsize].view(m.dtype).reshape(panels, K, PW)
+    return on_a_line(n * m.itemsize, slack=PW * m.itemsize).view(m.dtype).reshape(panels, K, PW)
 
 
-_LINE = 64                      # bytes in a cache line
+LINE = 64                       # bytes in a cache line
+
+
+def on_a_line(nbytes, slack=0, zero=False):
+    """nbytes of NumPy's memory (zeros with `zero`) starting on a cache line, as uint8, with `slack` more bytes
+    allocated after them (readable, outside the view)."""
+    raw = (np.zeros if zero else np.empty)(nbytes + slack + LINE, np.uint8)
+    start = -raw.ctypes.data % LINE
+    return raw[start:start + nbytes]
+
 # panels of this many bytes or more start on a line (pack); smaller ones are read a few times in a call (a T=16,
 # B=1 projection packs x), and finding a line costs ~1.1 us more from Python (empty_panels 1.71 vs 0.56 us)
 ALIGN_FROM_BYTES = 1 << 16
@@ -493,12 +500,13 @@ def packed_rows(out, P, v, n0, n1, b0=0, b1=-1, ka=0, kb=-1, add=False):
         whole = (n1 - n) // PW if o == 0 and b1 - b0 == 1 else 0     # one row: whole panels side by side
         if whole >= 2:
             p = n // PW
+            taken = ROW_PANELS if whole >= ROW_PANELS else 2
             for k0 in range(ka, kb, KC):
-                if whole >= ROW_PANELS:
+                if taken == ROW_PANELS:
                     _row4(out, v, P, b0, n, p, k0, min(kb, k0 + KC), add or k0 > 0)
                 else:
                     _row2(out, v, P, b0, n, p, k0, min(kb, k0 + KC), add or k0 > 0)
-            n += (ROW_PANELS if whole >= ROW_PANELS else 2) * PW
+            n += taken * PW
             continue
         panel = P[n // PW]
         for k0 in range(ka, kb, KC):
