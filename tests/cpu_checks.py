@@ -54,6 +54,22 @@ def check_against_references(cell, problem, reverse, opts):
         support.assert_results_close(grads, ref_grads, dtype, f"{cell} cpu vs {ref}: ")
 
 
+def check_single_sequence_on_whole_panels(cell, opts):
+    """A single sequence long enough to pack W_hh (config.CPU_PACKED_MIN_STEPS) whose gate rows fill several
+    panels, so that each step's row takes two or four panels at once (cpu_packed.packed_rows), against the
+    references, forward and backward, float32 and float64, both directions. Weights in [-0.1, 0.1]: at the
+    default 0.5 an H=128 RNN is chaotic over 33 steps, and float32 rounding alone (either product) leaves the
+    tolerance."""
+    from gatecore import cpu_common, cpu_packed
+    T, H = config.CPU_PACKED_MIN_STEPS + 1, 128 if cell == "rnn" else 64
+    for dtype in (np.float32, np.float64):
+        problem = support.random_problem(cell, T, 1, 3, H, dtype, seed=11, scale=0.1)
+        P = cpu_common.panels(problem["w_hh"], T, 1)
+        assert P.shape[0] >= 2 and P.shape[2] == cpu_packed.PANEL_BYTES // P.itemsize, "not the packed path"
+        for reverse in (False, True):
+            check_against_references(cell, problem, reverse, opts)
+
+
 def _as64(a):
     return None if a is None else a.astype(np.float64)
 

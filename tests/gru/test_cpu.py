@@ -15,6 +15,11 @@ test_original_variant_matches_references = pytest.mark.parametrize("path", cpu_c
 
 
 @pytest.mark.parametrize("vid", VARIANTS)
+def test_single_sequence_on_whole_panels(vid):
+    cpu_checks.check_single_sequence_on_whole_panels("gru", VARIANTS[vid])
+
+
+@pytest.mark.parametrize("vid", VARIANTS)
 def test_same_bits_across_runs(monkeypatch, vid):
     cpu_checks.check_same_bits_across_runs("gru", VARIANTS[vid], monkeypatch)
 

@@ -20,6 +20,10 @@ def test_projection_with_lengths(monkeypatch, path, reverse):
     cpu_checks.check_against_references("lstm", problem, reverse, OPTS)
 
 
+def test_single_sequence_on_whole_panels():
+    cpu_checks.check_single_sequence_on_whole_panels("lstm", OPTS)
+
+
 def test_same_bits_across_runs(monkeypatch):
     cpu_checks.check_same_bits_across_runs("lstm", OPTS, monkeypatch)
 

@@ -15,6 +15,11 @@ test_relu_matches_references = pytest.mark.parametrize("path", cpu_checks.PATH_N
 
 
 @pytest.mark.parametrize("vid", VARIANTS)
+def test_single_sequence_on_whole_panels(vid):
+    cpu_checks.check_single_sequence_on_whole_panels("rnn", VARIANTS[vid])
+
+
+@pytest.mark.parametrize("vid", VARIANTS)
 def test_same_bits_across_runs(monkeypatch, vid):
     cpu_checks.check_same_bits_across_runs("rnn", VARIANTS[vid], monkeypatch)
 
