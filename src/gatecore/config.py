@@ -25,9 +25,10 @@ CPU_PARALLEL_MIN_WORK = int(os.environ.get("GATECORE_CPU_PARALLEL_MIN_WORK", 1 <
 # cores bring two caches. With a barrier per step (~0.3 us) instead of a region (~1.5 us) that pays from small
 # weights up: LSTM forward, 2 threads, interleaved, median of 25, 8192 vs 2^18: T=128 B=1 H=64 0.31 vs 0.35 ms,
 # H=128 0.46 vs 0.76, B=4 H=128 1.33 vs 1.47; GRU B=1 H=128 0.37 vs 0.56; but H=32 (4096) was slower split
-# (Zen 4). On session 19's 2-vCPU Intel Sapphire Rapids class VM a barrier costs more (~0.7-1 us) and, with a single
-# row's product on four panels at once (cpu_packed.packed_rows) and the panels on cache lines, one thread wins up
-# to ~64K weights: forward, B=1, split (W_hh's rows, as panels() chose above the limit) vs one thread (W_hh packed),
+# (Zen 4). On session 19's 2-vCPU Intel Sapphire Rapids class VM a barrier costs more (~0.7-1 us) and, with the
+# panels on cache lines, one thread wins up to ~64K weights (measured with each panel's row on its own; the row's
+# four panels at once, cpu_packed.packed_rows, gained ~5-10% more at H=64 after, none at H=128:
+# probes_session19.txt): forward, B=1, split (W_hh's rows, as panels() chose above the limit) vs one thread (packed),
 # median ms of blocks of 10 alternating calls (share of blocks one thread won): LSTM H=64 (16384 weights) T=128
 # 0.234 vs 0.172 (100%), T=512 0.996 vs 0.588 (98%); GRU H=64 T=512 0.841 vs 0.479 (100%); LSTM H=128 (65536)
 # T=128 0.538 vs 0.466, T=512 1.889 vs 1.645; GRU H=128 T=128 0.393 vs 0.355, T=512 1.409 vs 1.256; RNN H=256
@@ -36,7 +37,7 @@ CPU_PARALLEL_MIN_WORK = int(os.environ.get("GATECORE_CPU_PARALLEL_MIN_WORK", 1 <
 CPU_PARALLEL_MIN_WEIGHTS = int(os.environ.get("GATECORE_CPU_PARALLEL_MIN_WEIGHTS", 3 << 15))
 # ... the same for the backward loops, whose steps have two or three passes (each a barrier): fwd+bwd with 8192
 # vs 2^18: LSTM T=128 B=1 H=128 1.19 vs 1.43 ms, but H=64 even and B=4 H=64 1.31 vs 1.18, GRU B=4 H=64 2.87 vs
-# 2.10 (B=1 H=128 2.17 vs 2.07). Session 19 (Intel VM, with packed_rows' four panels a row), config_ab.py BLOCK=5,
+# 2.10 (B=1 H=128 2.17 vs 2.07). Session 19 (Intel VM, panels on cache lines), config_ab.py BLOCK=5,
 # 2^16 vs 2^17: LSTM B=1 H=128 T=128 1.256 vs 1.146 ms (98%), T=512 6.46 vs 5.87, B=4 H=128 3.23 vs 2.74, RNN B=1
 # H=256 T=512 3.78 vs 3.63 (100% each), GRU H=128 even; 2^17 vs 2^18: LSTM H=192 2.70 vs 2.67 (56%), B=4 8.08 vs
 # 7.93 (77%), GRU H=256 3.14 vs 3.19 (11%), RNN H=448 9.56 vs 10.38 (0%)
