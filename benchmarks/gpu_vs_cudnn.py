@@ -36,6 +36,9 @@ def parse(argv):
     p.add_argument("--B", type=int, nargs="+", default=[1, 8, 64, 256])
     p.add_argument("--cells", nargs="+", default=["lstm", "gru"], choices=sorted(GATES))
     p.add_argument("--repeat", type=int, default=5)
+    p.add_argument("--budget", type=float, default=0.0,
+                   help="seconds: start no new configuration after this long (0: run them all); the tables are "
+                        "rewritten after every configuration, so a run cut short still leaves what it measured")
     return p.parse_args(argv)
 
 
@@ -90,7 +93,9 @@ def one(cell, T, B, H, repeat, torch, gc, cuda):
     assert err < 1e-3, f"{cell} T={T} B={B} H={H}: gatecore differs from cuDNN by {err:.2e}"
     sync = torch.cuda.synchronize
     flops = 2.0 * T * B * G * H * (H + H)
-    row = {"cell": cell, "T": T, "B": B, "H": H, "max_abs_diff_vs_cudnn": err}
+    from gatecore import cuda_common
+    row = {"cell": cell, "T": T, "B": B, "H": H, "max_abs_diff_vs_cudnn": err,
+           "path": list(cuda_common.last_path)}
     for mode, ours, theirs, f in (("forward", ours_forward, theirs_forward, flops),
                                   ("forward+backward", ours_train, theirs_train, 3 * flops)):
         t_ours, t_theirs = timed(ours, sync, repeat), timed(theirs, sync, repeat)
@@ -100,15 +105,26 @@ def one(cell, T, B, H, repeat, torch, gc, cuda):
     return row
 
 
+def numba_versions():
+    from importlib import metadata
+    out = {}
+    for name in ("numba", "numba-cuda"):
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
 def table(rows, device, peak):
     lines = [f"# gatecore cuda vs cuDNN on {device} (float32, TF32 off; fp32 peak {peak / 1e12:.1f} TFLOP/s)",
-             "", "| cell | H | B | mode | gatecore ms | cuDNN ms | speed-up | us/step (ours) | TFLOP/s (ours)"
+             "", "| cell | H | B | path (blocks) | mode | gatecore ms | cuDNN ms | speed-up | us/step (ours) | TFLOP/s (ours)"
              " | % peak |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         for mode in ("forward", "forward+backward"):
             m = r[mode]
-            lines.append(f"| {r['cell']} | {r['H']} | {r['B']} | {mode} | {1e3 * m['gatecore_s']:.2f} | "
+            lines.append(f"| {r['cell']} | {r['H']} | {r['B']} | {r['path'][0]} ({r['path'][1]}) | {mode} | {1e3 * m['gatecore_s']:.2f} | "
                          f"{1e3 * m['cudnn_s']:.2f} | {m['speedup']:.2f} | {m['gatecore_us_per_step']:.1f} | "
                          f"{m['gatecore_flops'] / 1e12:.2f} | {100 * m['gatecore_flops'] / peak:.1f} |")
     return "\n".join(lines) + "\n"
@@ -126,19 +142,24 @@ def main(argv=None):
     torch.backends.cudnn.allow_tf32 = False
     torch.backends.cuda.matmul.allow_tf32 = False
     device, peak = torch.cuda.get_device_name(), fp32_peak(cuda)
-    rows = []
-    for cell in args.cells:
-        for H in args.H:
-            for B in args.B:
-                rows.append(one(cell, args.T, B, H, args.repeat, torch, gc, cuda))
-                print(json.dumps(rows[-1]), flush=True)
+    # cheapest first (B * H^2), cells side by side, so a budget cuts the largest shapes, not a whole cell
+    configs = sorted(((B * H * H, H, B, cell) for cell in args.cells for H in args.H for B in args.B))
     os.makedirs(args.out, exist_ok=True)
-    with open(os.path.join(args.out, "gpu_vs_cudnn.json"), "w") as f:
-        json.dump({"device": device, "fp32_peak_flops": peak, "torch": torch.__version__, "rows": rows}, f,
-                  indent=1)
-    text = table(rows, device, peak)
-    with open(os.path.join(args.out, "gpu_vs_cudnn.md"), "w") as f:
-        f.write(text)
+    start, rows, text = time.perf_counter(), [], "nothing measured\n"
+    for _, H, B, cell in configs:
+        if args.budget and time.perf_counter() - start > args.budget:
+            print(f"budget of {args.budget:.0f} s spent: {len(configs) - len(rows)} configurations not run",
+                  flush=True)
+            break
+        rows.append(one(cell, args.T, B, H, args.repeat, torch, gc, cuda))
+        print(json.dumps(rows[-1]), flush=True)
+        with open(os.path.join(args.out, "gpu_vs_cudnn.json"), "w") as f:
+            json.dump({"device": device, "fp32_peak_flops": peak, "torch": torch.__version__,
+                       "numba": numba_versions(), "rows": rows, "not_run": len(configs) - len(rows)}, f,
+                      indent=1)
+        text = table(rows, device, peak)
+        with open(os.path.join(args.out, "gpu_vs_cudnn.md"), "w") as f:
+            f.write(text)
     print(text)
 
 

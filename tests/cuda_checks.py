@@ -12,6 +12,8 @@ at support.TOL (rtol 1e-5, atol 1e-5).
 """
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -22,6 +24,9 @@ from tests import support
 needs_cuda = pytest.mark.skipif(not support.available("cuda"),
                                 reason=f"backend 'cuda' unavailable: {gc.backends()['cuda']}")
 PATHS = ["persistent", "per-step"]
+SIMULATOR = os.environ.get("NUMBA_ENABLE_CUDASIM") == "1"
+on_real_gpu = pytest.mark.skipif(SIMULATOR or not support.available("cuda"),
+                                 reason="needs a real GPU (the simulator runs one Python thread per CUDA thread)")
 
 
 def use_path(monkeypatch, path, threads=4):
@@ -85,3 +90,27 @@ def falls_back_when_weights_do_not_fit(cell, opts, monkeypatch):
     for a, b in zip(fits, spills):
         if a is not None:
             support.assert_close(b, a, 1e-6, 1e-7, f"cuda {cell} per-step vs persistent")
+
+
+def at_scale(cell, opts, path, monkeypatch, reverse):
+    """Real GPU only: the default threads per block, H=160 units (the persistent kernel spreads them over many
+    blocks that step together through the grid barrier; the per-step launch over several blocks), B=9 rows
+    with random lengths, T=17, I=96; float32 against the float64 reference, and the same bits on a second
+    call. Weights in [-0.1, 0.1] keep the recurrence contracting, so float32 stays within support.TOL."""
+    monkeypatch.setattr(config, "CUDA_PERSISTENT", path == "persistent")
+    problem = support.random_problem(cell, 17, 9, 96, 160, np.float32, lengths="random", seed=11, scale=0.1)
+    ref64 = support.as64(problem)
+    y, h_n, c_n = support.forward(cell, ref64, "numpy", reverse=reverse, **opts)
+    dy, dh, dc = (None if a is None else a.astype(np.float32) for a in support.cotangents(cell, y, h_n, c_n))
+    outs, grads = support.run(cell, problem, "cuda", dy, dh, dc, reverse=reverse, **opts)
+    assert last_path()[0] == path
+    if path == "persistent":
+        assert last_path()[1] > 1, f"the persistent kernel ran on {last_path()[1]} block(s): no grid barrier"
+    ref_outs, ref_grads = support.run(cell, ref64, "numpy", *(None if a is None else a.astype(np.float64)
+                                                             for a in (dy, dh, dc)), reverse=reverse, **opts)
+    support.assert_results_close(outs, ref_outs, np.float32, f"cuda {cell} {path} at scale, forward: ")
+    support.assert_results_close(grads, ref_grads, np.float32, f"cuda {cell} {path} at scale, backward: ")
+    again = support.run(cell, problem, "cuda", dy, dh, dc, reverse=reverse, **opts)
+    for got, second in zip((outs, grads), again):
+        for k in got:
+            assert got[k].tobytes() == second[k].tobytes(), f"cuda {cell} {path}: {k} differs between two calls"

@@ -30,3 +30,11 @@ def test_device_arrays_in_device_arrays_out(monkeypatch, lbr):
 
 def test_falls_back_when_weights_do_not_fit(monkeypatch):
     cu.falls_back_when_weights_do_not_fit("gru", {"linear_before_reset": False}, monkeypatch)
+
+
+@cu.on_real_gpu
+@pytest.mark.parametrize("reverse", [False, True], ids=["forward", "reverse"])
+@pytest.mark.parametrize("path", cu.PATHS)
+@VARIANTS
+def test_at_scale_on_a_gpu(monkeypatch, lbr, path, reverse):
+    cu.at_scale("gru", {"linear_before_reset": lbr}, path, monkeypatch, reverse)

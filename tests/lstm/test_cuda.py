@@ -36,3 +36,10 @@ def test_projection_is_rejected():
     problem = support.random_problem("lstm", 2, 2, 2, 3, np.float32, proj=2)
     with pytest.raises(ValueError, match="w_hr .projection. is not supported by the cuda backend"):
         gc.lstm_forward(**problem, backend="cuda")
+
+
+@cu.on_real_gpu
+@pytest.mark.parametrize("reverse", [False, True], ids=["forward", "reverse"])
+@pytest.mark.parametrize("path", cu.PATHS)
+def test_at_scale_on_a_gpu(monkeypatch, path, reverse):
+    cu.at_scale("lstm", {}, path, monkeypatch, reverse)

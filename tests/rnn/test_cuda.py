@@ -29,3 +29,11 @@ def test_device_arrays_in_device_arrays_out(monkeypatch):
 
 def test_falls_back_when_weights_do_not_fit(monkeypatch):
     cu.falls_back_when_weights_do_not_fit("rnn", {"nonlinearity": "tanh"}, monkeypatch)
+
+
+@cu.on_real_gpu
+@pytest.mark.parametrize("reverse", [False, True], ids=["forward", "reverse"])
+@pytest.mark.parametrize("path", cu.PATHS)
+@NONLINEARITIES
+def test_at_scale_on_a_gpu(monkeypatch, nonlinearity, path, reverse):
+    cu.at_scale("rnn", {"nonlinearity": nonlinearity}, path, monkeypatch, reverse)
