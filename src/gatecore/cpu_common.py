@@ -327,7 +327,11 @@ def k_block(P):
     out once, and they stay in cache across k) when P has at most config.CPU_GEMM_FULL_K_MAX_BYTES, else
     K_BLOCK (a block of P then stays in L2 while every task of a thread passes over it; out is read and written
     once per block)."""
-    return P.shape[1] if P.size * P.itemsize <= config.CPU_GEMM_FULL_K_MAX_BYTES else K_BLOCK
+    return _k_block(P.size * P.itemsize, P.shape[1])
+
+
+def _k_block(nbytes, K):
+    return K if nbytes <= config.CPU_GEMM_FULL_K_MAX_BYTES else K_BLOCK
 
 
 @inline
@@ -452,9 +456,27 @@ def matmul(a, b, bias=None, line_aligned=False):
         if K == 0:
             return np.zeros((M, N), a.dtype) + bias
         parallel = _parallel(N * M * K)
+        if a.flags.c_contiguous:
+            PW = PANEL_BYTES // a.itemsize
+            kblock = _k_block(-(-M // PW) * K * PANEL_BYTES, K)
+            return _gemm_transposed_packing(a, bT, bias, config.CPU_ROW_BLOCK, parallel, kblock)
         P = pack(a.T)
         return _gemm_transposed(P, bT, bias, M, config.CPU_ROW_BLOCK, parallel, k_block(P))
     return gemm(a, pack(b), N, bias, aligned((M, N), a.dtype) if line_aligned else None)
+
+
+@numba.njit(**JIT)
+def _gemm_transposed_packing(a, v, bias, rows, parallel, kblock):
+    """_gemm_transposed(pack(a.T), v, ...) for a [M, K] C-contiguous, packed here: one call from Python, not
+    three (empty_panels, the copy, the product). The same P's values, so the same bits; it starts on a cache
+    line, with one vector of slack after it (empty_panels' rules; finding the line costs nothing in here)."""
+    M, K = a.shape
+    PW = PANEL_BYTES // a.itemsize
+    panels = (M + PW - 1) // PW
+    n = panels * K * PW
+    P = _aligned_flat(n + PW, a, False)[:n].reshape((panels, K, PW))
+    cpu_packed.pack_transposed(P, a, 0, panels)
+    return _gemm_transposed(P, v, bias, M, rows, parallel, kblock)
 
 
 @numba.njit(**JIT)
