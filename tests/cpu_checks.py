@@ -70,6 +70,24 @@ def check_single_sequence_on_whole_panels(cell, opts):
             check_against_references(cell, problem, reverse, opts)
 
 
+def check_zigzag(cell, opts):
+    """Recurrent weights of config.CPU_ZIGZAG_MIN_BYTES or more, so that the forward's odd steps walk them down
+    (cpu_common.zigzag), forward and backward: a single sequence (W_hh's rows, split over the threads by units)
+    and B=3 with random lengths (packed panels), both directions, float32 and float64, against the references.
+    H is not a multiple of a panel or a chunk, so the walk's first and last pieces are partial."""
+    from gatecore import cpu_common
+    G = support.GATES[cell]
+    for dtype in (np.float32, np.float64):
+        itemsize = np.dtype(dtype).itemsize
+        H = int(np.ceil(np.sqrt(config.CPU_ZIGZAG_MIN_BYTES / (G * itemsize)))) + 3
+        for B, lengths in ((1, None), (3, "random")):
+            problem = support.random_problem(cell, 4, B, 5, H, dtype, seed=13, scale=0.1, lengths=lengths)
+            w_hh = problem["w_hh"]
+            assert cpu_common.zigzag(w_hh, cpu_common.none(w_hh.dtype, 3), 1), "the weights do not zigzag"
+            for reverse in (False, True):
+                check_against_references(cell, problem, reverse, opts)
+
+
 def _as64(a):
     return None if a is None else a.astype(np.float64)
 

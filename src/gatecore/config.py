@@ -74,6 +74,11 @@ CPU_ROW_SPLIT_ANY_WEIGHTS_ROWS = int(os.environ.get("GATECORE_CPU_ROW_SPLIT_ANY_
 CPU_ALIGN_MIN_STEPS = int(os.environ.get("GATECORE_CPU_ALIGN_MIN_STEPS", 128))
 # A single sequence's recurrent product runs on packed W_hh from this many steps up (cpu_common.panels)
 CPU_PACKED_MIN_STEPS = 32
+# A forward loop whose recurrent weights (W_hh, or its panels) take this many bytes or more walks them back down on odd
+# steps (cpu_common.recurrent_products): what the last step read last is still in L2 and is read first. Same bits
+# (each output's sum does not depend on the order of the outputs).
+CPU_ZIGZAG_MIN_BYTES = int(os.environ.get("GATECORE_CPU_ZIGZAG_MIN_BYTES", 1 << 21))
+ZIGZAG_CHUNK_BYTES = 1 << 16    # rows of W per products() call when walking down (whole panels on P)
 # The GEMMs around the time loop (cpu_common.gemm) run on Numba's threads, in tasks of this many rows, from
 # CPU_PARALLEL_MIN_WORK multiply-adds up
 CPU_ROW_BLOCK = 64

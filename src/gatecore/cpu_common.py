@@ -185,25 +185,62 @@ def copy(dst, src):
 
 
 @inline
-def recurrent_products(out, w, P, v, n0, n1, b0, b1):
+def recurrent_products(out, w, P, v, n0, n1, b0, b1, down=False):
     """out[b, n] = w[n] . v[b] for n in [n0, n1) and b in [b0, b1): on P = panels(w, T, B) (gatecore.cpu_packed)
-    when it was made, else with products() on w's rows."""
+    when it was made, else with products() on w's rows. down: the same products with n walked from n1 down to
+    n0, a panel or config.ZIGZAG_CHUNK_BYTES of w's rows at a time (zigzag)."""
     if P.shape[0] > 0:
-        packed_rows(out, P, v, n0, n1, b0, b1)
-    else:
+        packed_walk(out, P, v, n0, n1, b0, b1, down)
+    elif not down:
         products(out, w, v, n0, n1, b0, b1)
+    else:
+        rows = max(16, config.ZIGZAG_CHUNK_BYTES // (w.shape[1] * w.itemsize))
+        c1 = n1
+        while c1 > n0:
+            c0 = max(n0, c1 - rows)
+            products(out, w, v, c0, c1, b0, b1)
+            c1 = c0
 
 
 @inline
-def gate_products(out, w, P, v, G, H, u0, u1, b0, b1):
+def packed_walk(out, P, v, n0, n1, b0, b1, down):
+    """packed_rows(out, P, v, n0, n1, b0, b1), or with `down` the same products from n1 down, cpu_packed.ROW_PANELS
+    panels at a time (so a single row still takes them four at once)."""
+    if not down:
+        packed_rows(out, P, v, n0, n1, b0, b1)
+        return
+    PW = P.shape[2]
+    c1 = n1
+    while c1 > n0:
+        c0 = max(n0, ((c1 - 1) // PW - (cpu_packed.ROW_PANELS - 1)) * PW)
+        packed_rows(out, P, v, c0, c1, b0, b1)
+        c1 = c0
+
+
+@inline
+def zigzag(w, P, k):
+    """Whether step k walks the recurrent weights down: on odd steps, when they take config.CPU_ZIGZAG_MIN_BYTES
+    or more. A sweep over more than L2 holds, in the same order every step, finds none of it in L2 (LRU evicts
+    each line before its next use); walking back, a step first reads what the step before read last. One thread,
+    float32, products() over rows of 512 (benchmarks/probes/zigzag.py): 2 MB 30.6 -> 20.9 us a sweep, 3 MB
+    104 -> 59, 4 MB 154 -> 104; 1 MB (in L2) 11.2 vs 11.6. Forward loops only: walking W_hh's panels down in the
+    LSTM backward (B=1 and B=16, H=512, its per-thread share 2 MB) measured no gain (probes_session20.txt)."""
+    return k % 2 == 1 and max(w.size, P.size) * w.itemsize >= config.CPU_ZIGZAG_MIN_BYTES
+
+
+@inline
+def gate_products(out, w, P, v, G, H, u0, u1, b0, b1, k=0):
     """recurrent_products() for units [u0, u1) of each of the G gate blocks of w's rows (w [G*H, ...]), rows
     [b0, b1) of v; all G*H rows in one call when the range is every unit (a single row then takes several
-    panels at once: cpu_packed.packed_rows). The same bits either way."""
+    panels at once: cpu_packed.packed_rows). The same bits either way, and walked down (gates last to first)
+    where step k zigzags."""
+    down = zigzag(w, P, k)
     if u0 == 0 and u1 == H:
-        recurrent_products(out, w, P, v, 0, G * H, b0, b1)
+        recurrent_products(out, w, P, v, 0, G * H, b0, b1, down)
         return
-    for g in range(G):
-        recurrent_products(out, w, P, v, g * H + u0, g * H + u1, b0, b1)
+    for q in range(G):
+        g = G - 1 - q if down else q
+        recurrent_products(out, w, P, v, g * H + u0, g * H + u1, b0, b1, down)
 
 
 def panels(w, T, B):

@@ -20,6 +20,11 @@ def test_single_sequence_on_whole_panels(vid):
 
 
 @pytest.mark.parametrize("vid", VARIANTS)
+def test_weights_walked_down_on_odd_steps(vid):
+    cpu_checks.check_zigzag("gru", VARIANTS[vid])
+
+
+@pytest.mark.parametrize("vid", VARIANTS)
 def test_same_bits_across_runs(monkeypatch, vid):
     cpu_checks.check_same_bits_across_runs("gru", VARIANTS[vid], monkeypatch)
 

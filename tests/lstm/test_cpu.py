@@ -24,6 +24,10 @@ def test_single_sequence_on_whole_panels():
     cpu_checks.check_single_sequence_on_whole_panels("lstm", OPTS)
 
 
+def test_weights_walked_down_on_odd_steps():
+    cpu_checks.check_zigzag("lstm", OPTS)
+
+
 def test_same_bits_across_runs(monkeypatch):
     cpu_checks.check_same_bits_across_runs("lstm", OPTS, monkeypatch)
 

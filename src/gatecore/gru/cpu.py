@@ -38,7 +38,7 @@ def _forward_units(u0, u1, b0, b1, k, gates, hn, y, w_hh, P_hh, b_hn, rec, h_pre
     """Units u0..u1-1 of step k, batch rows b0..b1-1. lbr: the whole cell; else the first pass (r, z, r*h)."""
     H = h_prev.shape[1]
     cc.one_step_inputs(gates, x1, w1, bias1, 3, H, u0, u1, b0, b1)
-    cc.gate_products(rec, w_hh, P_hh, h_prev, 3 if lbr else 2, H, u0, u1, b0, b1)
+    cc.gate_products(rec, w_hh, P_hh, h_prev, 3 if lbr else 2, H, u0, u1, b0, b1, k)
     for b in range(b0, b1):
         n_b = lengths[b]
         if k >= n_b:
@@ -73,7 +73,7 @@ def _new_gate_units(u0, u1, b0, b1, k, gates, y, w_hh, P_hh, rec, h_prev, h_next
     """linear_before_reset=False, second pass for units u0..u1-1, rows b0..b1-1: n = tanh(x_n + W_hn (r*h) + b_hn),
     h_t."""
     H = h_prev.shape[1]
-    cc.recurrent_products(rec, w_hh, P_hh, rh, 2 * H + u0, 2 * H + u1, b0, b1)
+    cc.recurrent_products(rec, w_hh, P_hh, rh, 2 * H + u0, 2 * H + u1, b0, b1, cc.zigzag(w_hh, P_hh, k))
     for b in range(b0, b1):
         n_b = lengths[b]
         if k < n_b:
