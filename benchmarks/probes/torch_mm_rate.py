@@ -1,5 +1,5 @@
-"""PyTorch's float32 GEMM (torch.mm, 2 threads) at the shapes of kc_ab.py, median and best GFLOP/s over 1 s: the
-rate a peer's LSTM/GRU can reach at the GEMM-bound points. Run in its own process (not beside gatecore's GEMM):
+"""PyTorch's float32 GEMM (torch.mm, 2 threads) at gemm_tree_ab.py's default shapes, median and best GFLOP/s over
+1 s: the rate a peer's LSTM/GRU can reach at the GEMM-bound points. Run in its own process (not beside gatecore's GEMM):
 python benchmarks/probes/torch_mm_rate.py"""
 import time, torch
 torch.set_num_threads(2)
