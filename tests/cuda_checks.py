@@ -12,8 +12,7 @@ at support.TOL (rtol 1e-5, atol 1e-5).
 """
 from __future__ import annotations
 
-import os
-
+import numba
 import numpy as np
 import pytest
 
@@ -24,8 +23,7 @@ from tests import support
 needs_cuda = pytest.mark.skipif(not support.available("cuda"),
                                 reason=f"backend 'cuda' unavailable: {gc.backends()['cuda']}")
 PATHS = ["persistent", "per-step"]
-SIMULATOR = os.environ.get("NUMBA_ENABLE_CUDASIM") == "1"
-on_real_gpu = pytest.mark.skipif(SIMULATOR or not support.available("cuda"),
+on_real_gpu = pytest.mark.skipif(bool(numba.config.ENABLE_CUDASIM) or not support.available("cuda"),
                                  reason="needs a real GPU (the simulator runs one Python thread per CUDA thread)")
 
 
@@ -41,10 +39,10 @@ def last_path():
 
 
 def against_reference(cell, opts, path, reverse, shape=(3, 3, 2, 3), lengths="random", bias=True,
-                      init_state=True, seed=2):
+                      init_state=True, seed=2, scale=0.5):
     """Forward and backward on cuda vs the float64 numpy reference; returns the cuda (outputs, gradients)."""
     problem = support.random_problem(cell, *shape, np.float32, bias=bias, init_state=init_state,
-                                     lengths=lengths, seed=seed)
+                                     lengths=lengths, seed=seed, scale=scale)
     ref64 = support.as64(problem)
     y, h_n, c_n = support.forward(cell, ref64, "numpy", reverse=reverse, **opts)
     dy, dh, dc = support.cotangents(cell, y, h_n, c_n)
@@ -95,22 +93,14 @@ def falls_back_when_weights_do_not_fit(cell, opts, monkeypatch):
 def at_scale(cell, opts, path, monkeypatch, reverse):
     """Real GPU only: the default threads per block, H=160 units (the persistent kernel spreads them over many
     blocks that step together through the grid barrier; the per-step launch over several blocks), B=9 rows
-    with random lengths, T=17, I=96; float32 against the float64 reference, and the same bits on a second
-    call. Weights in [-0.1, 0.1] keep the recurrence contracting, so float32 stays within support.TOL."""
+    with random lengths, T=17, I=96; float32 against the float64 reference (against_reference), and the same
+    bits on a second call. Weights in [-0.1, 0.1] keep the recurrence contracting, so float32 stays within
+    support.TOL."""
     monkeypatch.setattr(config, "CUDA_PERSISTENT", path == "persistent")
-    problem = support.random_problem(cell, 17, 9, 96, 160, np.float32, lengths="random", seed=11, scale=0.1)
-    ref64 = support.as64(problem)
-    y, h_n, c_n = support.forward(cell, ref64, "numpy", reverse=reverse, **opts)
-    dy, dh, dc = (None if a is None else a.astype(np.float32) for a in support.cotangents(cell, y, h_n, c_n))
-    outs, grads = support.run(cell, problem, "cuda", dy, dh, dc, reverse=reverse, **opts)
-    assert last_path()[0] == path
+    first = against_reference(cell, opts, path, reverse, shape=(17, 9, 96, 160), seed=11, scale=0.1)
     if path == "persistent":
         assert last_path()[1] > 1, f"the persistent kernel ran on {last_path()[1]} block(s): no grid barrier"
-    ref_outs, ref_grads = support.run(cell, ref64, "numpy", *(None if a is None else a.astype(np.float64)
-                                                             for a in (dy, dh, dc)), reverse=reverse, **opts)
-    support.assert_results_close(outs, ref_outs, np.float32, f"cuda {cell} {path} at scale, forward: ")
-    support.assert_results_close(grads, ref_grads, np.float32, f"cuda {cell} {path} at scale, backward: ")
-    again = support.run(cell, problem, "cuda", dy, dh, dc, reverse=reverse, **opts)
-    for got, second in zip((outs, grads), again):
+    again = against_reference(cell, opts, path, reverse, shape=(17, 9, 96, 160), seed=11, scale=0.1)
+    for got, second in zip(first, again):
         for k in got:
             assert got[k].tobytes() == second[k].tobytes(), f"cuda {cell} {path}: {k} differs between two calls"
