@@ -9,17 +9,17 @@ is the recurrence. Also the GEMM's rate against a large square product through t
 from __future__ import annotations
 
 import os
-import statistics
 import sys
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", ".."))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 import numpy as np  # noqa: E402
 from numba import cuda  # noqa: E402
 
 import gatecore as gc  # noqa: E402
 from gatecore import cuda_common as cc  # noqa: E402
+from gpu_vs_cudnn import timed  # noqa: E402  (median of synchronised runs after a warm-up)
 
 G = {"lstm": 4, "gru": 3, "rnn": 1}
 SHAPES = (("lstm", 512, 1, 256), ("lstm", 512, 1, 1024), ("lstm", 512, 64, 512), ("gru", 512, 64, 512),
@@ -27,16 +27,8 @@ SHAPES = (("lstm", 512, 1, 256), ("lstm", 512, 1, 1024), ("lstm", 512, 64, 512),
 SQUARE = 4096
 
 
-def median_time(fn, repeat=5):
-    fn()
-    cuda.synchronize()
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        cuda.synchronize()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+def median_time(fn):
+    return timed(fn, cuda.synchronize, 5)
 
 
 def main():
