@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import gatecore
-from gatecore import config, cpu_common, cpu_packed
+from gatecore import config, cpu_common, cpu_packed, cpu_pool
 
 
 @pytest.fixture
@@ -150,8 +150,8 @@ def test_aligned_arrays_start_on_a_cache_line(dtype, shape):
         assert a.size == 0 or a.ctypes.data % cpu_common.LINE == 0
         if zero:
             assert not a.any()
-    empty, zeros = cpu_common.allocators(False)
-    assert (empty, zeros) == (np.empty, np.zeros)
+    assert cpu_common.allocators(False, config.CPU_POOL_MIN_BYTES - 1) == (np.empty, np.zeros)
+    assert cpu_common.allocators(False, config.CPU_POOL_MIN_BYTES) == (cpu_pool.empty, cpu_pool.zeros)
 
     @numba.njit
     def scratch(like):

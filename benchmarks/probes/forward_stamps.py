@@ -19,7 +19,7 @@ def fwd(st):
     t2=pc()
     split = cc.step_split(B, 4, H, H, panel=cc.panel_units(P_hh), itemsize=x.dtype.itemsize)
     threaded = cc.aligns(split, T)
-    empty, zeros = cc.allocators(threaded)
+    empty, zeros = cc.allocators(threaded, B * H * 4)
     cp = empty((1, B, H), x.dtype); cs = empty((1, B, H), x.dtype); hp = empty((1, B, H), x.dtype)
     y = zeros((T, B, H), x.dtype)
     hbuf = cc.initial_state(None, B, H, x.dtype, threaded)

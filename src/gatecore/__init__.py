@@ -1,12 +1,14 @@
 """gatecore: LSTM, GRU and RNN kernels for NumPy users — Numba CPU and CUDA backends, a C reference core.
 
-The public surface is API.md: kernels (§1), backends (§2), layers and cells (§3), ONNX operators (§4).
+The public surface is API.md: kernels (§1), backends (§2), layers and cells (§3), ONNX operators (§4); beyond it,
+release_memory() (the cpu backend's pooled memory: gatecore.cpu_pool).
 """
 from . import config  # noqa: F401
 from . import onnx
 from .api import gru_backward, gru_forward, lstm_backward, lstm_forward, rnn_backward, rnn_forward
 from .backends import BackendUnavailable, backends
 from .cells import GRUCell, LSTMCell, RNNCell
+from .cpu_pool import release as release_memory
 from .layers import GRU, LSTM, RNN
 from .tape import Tape
 
@@ -15,5 +17,5 @@ __version__ = "0.1.0"
 __all__ = [
     "lstm_forward", "lstm_backward", "gru_forward", "gru_backward", "rnn_forward", "rnn_backward",
     "backends", "BackendUnavailable", "Tape",
-    "LSTM", "GRU", "RNN", "LSTMCell", "GRUCell", "RNNCell",
+    "LSTM", "GRU", "RNN", "LSTMCell", "GRUCell", "RNNCell", "release_memory",
 ]

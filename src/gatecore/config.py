@@ -92,6 +92,13 @@ CPU_GEMM_FULL_K_MAX_BYTES = int(os.environ.get("GATECORE_CPU_GEMM_FULL_K_MAX_BYT
 # (~5 us) gained nothing, from 1 MB 1.3-1.8x (benchmarks/probes/pack_ab.py)
 CPU_PACK_PARALLEL_MIN_BYTES = int(os.environ.get("GATECORE_CPU_PACK_PARALLEL_MIN_BYTES", 1 << 19))
 
+# The cpu backend's arrays of this many bytes or more come from a pool each thread keeps (gatecore.cpu_pool), not
+# fresh from malloc, whose thresholds move with what ran before, so that a call's memory is faulted in again or
+# not (glibc starts serving fresh mappings at 128 kB)
+CPU_POOL_MIN_BYTES = int(os.environ.get("GATECORE_CPU_POOL_MIN_BYTES", 1 << 17))
+# ... and a thread's pool holds at most this many bytes (larger arrays come from malloc every call)
+CPU_POOL_MAX_BYTES = int(os.environ.get("GATECORE_CPU_POOL_MAX_BYTES", 1 << 28))
+
 # The weight gradients' GEMMs (cpu_common.weight_grads) read da^T transposed into a buffer, this many bytes of it
 # per chunk of k (0: as a view of da, every task copying its slices). Float32, 2 threads, this session's 2-vCPU
 # AMD EPYC (Zen 4, KVM), view vs chunks in one process, alternating, median (benchmarks/probes/weight_grads_ab.py):

@@ -34,7 +34,7 @@ import numpy as np
 from numba import prange
 from numba.np.ufunc import parallel as _numba_parallel
 
-from . import config, cpu_math, pointwise
+from . import config, cpu_math, cpu_pool, pointwise
 from .cpu_dots import products
 from . import cpu_packed
 from .cpu_packed import KC, PANEL_BYTES, VECTOR_BYTES, packed_products, packed_rows, transpose_block
@@ -74,7 +74,7 @@ def none(dtype, ndim):
     return a
 
 
-LINE = cpu_packed.LINE          # bytes in a cache line
+LINE = cpu_pool.LINE            # bytes in a cache line
 
 
 @numba.njit(**JIT)
@@ -108,13 +108,13 @@ def aligned(shape, dtype, zero=False):
     step (LSTM forward loop, unit split, B=1 T=512 H=64: 558 us aligned vs 633 us 16 bytes off, min of 15;
     T=128 B=1 H=256 1067 vs 1301; benchmarks/probes/align_ab.py, probes_session15.txt). ~1.3 us more than
     np.empty from Python, so only where aligns() says so (allocators). Arrays of NUMPY_FROM_BYTES or more come
-    from NumPy's allocator (with an offset): its zeros are calloc's pages, zeroed by the kernel as the loop's
-    threads first touch them, not in a pass on one thread (which cost an LSTM forward+backward at T=512 B=64
-    H=64 ~19 ms of ~110), and it asks for huge pages for large arrays (probes_session16.txt)."""
+    from NumPy's allocator (with an offset), from config.CPU_POOL_MIN_BYTES up through cpu_pool: memory an
+    earlier call had, already faulted in (zeroed in one pass where `zero`), or else fresh from NumPy, whose zeros
+    are calloc's pages and which asks for huge pages for large arrays (probes_session16.txt)."""
     n = math.prod(shape)
     nbytes = n * np.dtype(dtype).itemsize
     if nbytes >= NUMPY_FROM_BYTES:
-        return cpu_packed.on_a_line(nbytes, zero=zero).view(dtype).reshape(shape)
+        return cpu_pool.line(nbytes, zero=zero).view(dtype).reshape(shape)
     return _aligned_flat(n, none(dtype, 1), zero).reshape(shape)
 
 
@@ -135,15 +135,18 @@ def _aligned_zeros(shape, dtype):
     return aligned(shape, dtype, True)
 
 
-def allocators(threaded):
-    """(empty, zeros) for the arrays a time loop writes: NumPy's, or aligned() ones when threaded (no call in
-    between for NumPy's: a small call makes six of them)."""
-    return (_aligned_empty, _aligned_zeros) if threaded else (np.empty, np.zeros)
+def allocators(threaded, largest):
+    """(empty, zeros) for the arrays a time loop writes, the largest of them `largest` bytes: aligned() ones when
+    threaded, else cpu_pool's, or NumPy's when they are all too small for the pool (no call in between: a small
+    call makes six of them)."""
+    if threaded:
+        return _aligned_empty, _aligned_zeros
+    return (np.empty, np.zeros) if largest < config.CPU_POOL_MIN_BYTES else (cpu_pool.empty, cpu_pool.zeros)
 
 
 def initial_state(h0, B, width, dtype, threaded):
     """hbuf [2, B, width] for a time loop, hbuf[0] = h0 (zeros when not given); aligned() when threaded."""
-    empty, zeros = allocators(threaded)
+    empty, zeros = allocators(threaded, 0)          # (small: not from the pool)
     if h0 is None:
         return zeros((2, B, width), dtype)
     hbuf = empty((2, B, width), dtype)
@@ -298,7 +301,7 @@ def outputs(shape, dtype, lengths, threaded):
     writes every y[t, b]), else zeros (a padding step leaves y at 0); aligned() when threaded (allocators). A
     zero-filled y is a pass over it before the loop starts (LSTM T=128 B=16 H=64, 512 kB of y: 0.886 -> 0.844 ms a
     call, benchmarks/probes/outputs_ab.py)."""
-    empty, zeros = allocators(threaded)
+    empty, zeros = allocators(threaded, math.prod(shape) * np.dtype(dtype).itemsize)
     return (empty if lengths is None else zeros)(shape, dtype)
 
 
@@ -432,7 +435,7 @@ def gemm(v, P, N, bias=None, out=None, add=False):
     if K == 0:
         out = np.zeros((M, N), v.dtype)
         return out + bias if bias.shape[0] > 0 else out
-    out = np.empty((M, N), v.dtype) if out is None else out
+    out = cpu_pool.empty((M, N), v.dtype) if out is None else out
     if not _parallel(M * N * K):
         _gemm_serial(out, P, v, bias, config.CPU_ROW_BLOCK, add)
     else:
@@ -743,8 +746,8 @@ def weight_grads(da, inputs, rows=None):
     a = da.reshape(K, M)
     W = VECTOR_BYTES // da.itemsize
     steps = min(K, max(KC, chunk_bytes // (M * da.itemsize) // KC * KC))
-    buf = np.empty((M, (steps + W - 1) // W * W), da.dtype)
-    outs = [np.empty((r, x.shape[1]), da.dtype) for x, r in zip(xs, rows)]
+    buf = cpu_pool.empty((M, (steps + W - 1) // W * W), da.dtype)
+    outs = [cpu_pool.empty((r, x.shape[1]), da.dtype) for x, r in zip(xs, rows)]
     transpose = _transpose_parallel if _parallel(M * K * widest) else _transpose_serial
     for k0 in range(0, K, steps):
         k1 = min(K, k0 + steps)

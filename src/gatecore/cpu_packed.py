@@ -31,7 +31,7 @@ from numba.core import cgutils
 from numba.core.errors import TypingError
 from numba.extending import intrinsic
 
-from . import config
+from . import config, cpu_pool
 
 
 def _vector_bytes():
@@ -378,18 +378,8 @@ def empty_panels(m):
     n = panels * K * PW
     if n * m.itemsize < ALIGN_FROM_BYTES:
         return np.empty(n + PW, m.dtype)[:n].reshape(panels, K, PW)
-    return on_a_line(n * m.itemsize, slack=PW * m.itemsize).view(m.dtype).reshape(panels, K, PW)
+    return cpu_pool.line(n * m.itemsize, slack=PW * m.itemsize).view(m.dtype).reshape(panels, K, PW)
 
-
-LINE = 64                       # bytes in a cache line
-
-
-def on_a_line(nbytes, slack=0, zero=False):
-    """nbytes of NumPy's memory (zeros with `zero`) starting on a cache line, as uint8, with `slack` more bytes
-    allocated after them (readable, outside the view)."""
-    raw = (np.zeros if zero else np.empty)(nbytes + slack + LINE, np.uint8)
-    start = -raw.ctypes.data % LINE
-    return raw[start:start + nbytes]
 
 # panels of this many bytes or more start on a line (pack); smaller ones are read a few times in a call (a T=16,
 # B=1 projection packs x), and finding a line costs ~1.1 us more from Python (empty_panels 1.71 vs 0.56 us)
@@ -411,9 +401,9 @@ def pack(m):
     two; NumPy's own arrays start on 16 bytes): float32, 2 threads, session 19's Intel VM, median ms, NumPy's start
     vs a line (benchmarks/probes/align_panels_ab.py): matmul 2048 x 512 x 2048 14.98 -> 14.18, LSTM forward T=128
     B=16 H=256 8.48 -> 7.64, B=64 H=512 125.1 -> 118.9, forward+backward T=128 B=64 H=256 107.3 -> 100.8.
-    P is allocated by NumPy, not inside the kernel: NumPy asks for transparent huge pages from 4 MB up, Numba's
-    allocator does not, and a fresh 4 kB page costs ~1.6 us to fault in here (64 MB: 27 ms against 3.8 ms).
-    Arrays over 32 MB come fresh from the OS at every call (glibc's largest mmap threshold). One vector of slack
+    P is allocated from Python, not inside the kernel: NumPy asks for transparent huge pages from 4 MB up, Numba's
+    allocator does not, and a fresh 4 kB page costs ~1.6 us to fault in here (64 MB: 27 ms against 3.8 ms); from
+    config.CPU_POOL_MIN_BYTES up it is memory an earlier call's panels had (cpu_pool). One vector of slack
     follows the last panel row: the micro-kernel loads whole vectors (packed_products)."""
     P = empty_panels(m)
     if transposed(m):

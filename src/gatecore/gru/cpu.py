@@ -22,7 +22,7 @@ import numpy as np
 from numba import prange
 
 from .. import cpu_common as cc
-from .. import cpu_sync
+from .. import cpu_pool, cpu_sync
 from . import cell
 
 _step = cc.compile_pointwise(cell.step)
@@ -281,7 +281,7 @@ def forward(x, w_ih, w_hh, b_ih, b_hh, h0, lengths, reverse, linear_before_reset
     split = cc.step_split(B, 3, H, H, panel=cc.panel_units(P_hh), itemsize=x.dtype.itemsize)
     threaded = cc.aligns(split, T)                  # the arrays the loop writes start on a line
     steps = T if need_tape else 1                   # no tape: one scratch row (cpu_common.tape_row)
-    empty = cc.allocators(threaded)[0]
+    empty = cc.allocators(threaded, steps * B * H * x.dtype.itemsize)[0]
     hn = empty((steps, B, H), x.dtype)
     hp = empty((steps, B, H), x.dtype)
     y = cc.outputs((T, B, H), x.dtype, given_lengths, threaded)
@@ -306,10 +306,10 @@ def backward(saved, dy, dh_n):
     split = cc.step_split(B, 3, H, H, backward=True, panel=cc.panel_units(P_rz))
     threaded = cc.aligns(split, gates.shape[0])
     dh = cc.state_or_zeros(dh_n, B, H, x.dtype, threaded)
-    zeros = cc.allocators(threaded)[1]
+    zeros = cc.allocators(threaded, gates.nbytes)[1]
     dxp, dhn = zeros(gates.shape, x.dtype), zeros(hp.shape, x.dtype)
     _backward_loop(gates, hn, hp, P_rz, P_n, dy, dh, lengths, reverse, lbr, split, dxp, dhn)
-    dw_hh = np.empty_like(w_hh)
+    dw_hh = cpu_pool.empty(w_hh.shape, w_hh.dtype)
     dx, dw_ih, dw_hh[:2 * H], db_ih = cc.input_grads(dxp, x, w_ih, hp, 2 * H)
     dw_hh[2 * H:], = cc.weight_grads(dhn, (hp if lbr else gates[:, :, :H] * hp,))
     db_hh = np.concatenate([db_ih[:2 * H], cc.column_sums(dhn.reshape(-1, H))])

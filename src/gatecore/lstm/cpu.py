@@ -265,7 +265,7 @@ def forward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, reverse, w_hr, need_tape
     split = cc.step_split(B, 4, H, R, panel=cc.panel_units(P_hh), itemsize=x.dtype.itemsize)
     threaded = cc.aligns(split, T)                  # the arrays the loop writes start on a line
     steps = T if need_tape else 1                   # no tape: one scratch row (cpu_common.tape_row)
-    empty = cc.allocators(threaded)[0]
+    empty = cc.allocators(threaded, steps * B * max(H, R) * x.dtype.itemsize)[0]
     cp = empty((steps, B, H), x.dtype)
     cs = empty((steps, B, H), x.dtype)
     hp = empty((steps, B, R), x.dtype)
@@ -295,7 +295,7 @@ def backward(saved, dy, dh_n, dc_n):
     split = cc.step_split(B, 4, H, R, backward=True, panel=cc.panel_units(P_hh))
     threaded = cc.aligns(split, gates.shape[0])
     dh, dc = cc.state_or_zeros(dh_n, B, R, x.dtype, threaded), cc.state_or_zeros(dc_n, B, H, x.dtype, threaded)
-    zeros = cc.allocators(threaded)[1]
+    zeros = cc.allocators(threaded, gates.nbytes)[1]
     da = zeros(gates.shape, x.dtype)
     dhs = zeros((T if w_hr is not None else 0, B, R), x.dtype)
     _backward_loop(gates, cp, cs, P_hh, P_hr, dy, dh, dc, lengths, reverse, split, da, dhs)

@@ -156,7 +156,8 @@ def forward(x, w_ih, w_hh, b_ih, b_hh, h0, lengths, reverse, nonlinearity, need_
     split = cc.step_split(B, 1, H, H, panel=cc.panel_units(P_hh), itemsize=x.dtype.itemsize)
     threaded = cc.aligns(split, T)                  # the arrays the loop writes start on a line
     a, x1, w1, bias1 = cc.step_inputs(x, w_ih, None if b_ih is None else b_ih + b_hh, None, threaded)
-    hp = cc.allocators(threaded)[0]((T if need_tape else 1, B, H), x.dtype)   # no tape: one scratch row (tape_row)
+    steps = T if need_tape else 1                   # no tape: one scratch row (cpu_common.tape_row)
+    hp = cc.allocators(threaded, steps * B * H * x.dtype.itemsize)[0]((steps, B, H), x.dtype)
     hbuf = cc.initial_state(h0, B, H, x.dtype, threaded)
     h_n = _forward_loop(a, hp, hbuf, w_hh, P_hh, lengths, reverse, act,
                         split, x1, w1, bias1)
@@ -175,7 +176,7 @@ def backward(saved, dy, dh_n):
     split = cc.step_split(B, 1, H, H, backward=True, panel=cc.panel_units(P_hh))
     threaded = cc.aligns(split, hs.shape[0])
     dh = cc.state_or_zeros(dh_n, B, H, x.dtype, threaded)
-    da = cc.allocators(threaded)[1](hs.shape, x.dtype)
+    da = cc.allocators(threaded, hs.nbytes)[1](hs.shape, x.dtype)
     _backward_loop(hs, P_hh, dy, dh, lengths, reverse, act, split, da)
     dx, dw_ih, dw_hh, db = cc.input_grads(da, x, w_ih, hp)
     grads = {"dx": dx, "dh0": dh, "dw_ih": dw_ih, "dw_hh": dw_hh}
