@@ -7,12 +7,14 @@ from __future__ import annotations
 import numpy as np
 
 from . import backends as _backends
+from .prepacked import PackedWeights, is_prepacked, plain
 from .tape import Tape
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 GATES = {"lstm": 4, "gru": 3, "rnn": 1}          # rows of w_ih per hidden unit
 _MAX_ELEMENTS = 1 << 60          # larger products overflow int64 byte counts in some backend
 _ndarray = np.ndarray
+_WEIGHTS = ("w_ih", "w_hh", "w_hr")       # arguments the cpu backend takes prepacked (gatecore.prepacked)
 
 
 def _is_device(a) -> bool:
@@ -29,6 +31,11 @@ def _array(name, a, backend):
         if a.dtype not in _FLOATS:
             raise TypeError(f"{name} must be float32 or float64, got dtype {a.dtype}")
         return a
+    if type(a) is PackedWeights:        # prepack()'s weights: kept as they are for the cpu backend only
+        arr = a if backend == "cpu" and name in _WEIGHTS and is_prepacked(a) else plain(a).view(_ndarray)
+        if arr.dtype not in _FLOATS:
+            raise TypeError(f"{name} must be float32 or float64, got dtype {arr.dtype}")
+        return arr
     if _is_device(a):
         if backend != "cuda":
             raise TypeError(f"{name} is a CUDA device array; pass backend='cuda' or a host array")
@@ -50,7 +57,7 @@ def _contiguous(a):
 
 
 def _dtype_of(a):
-    return a.dtype if type(a) is _ndarray else np.dtype(str(a.dtype).replace("torch.", ""))
+    return a.dtype if isinstance(a, _ndarray) else np.dtype(str(a.dtype).replace("torch.", ""))
 
 
 def _shape_error(name, a, expected):

@@ -61,6 +61,17 @@ def test_tiny_bench_run(tmp_path):
     assert (out / "bench.png").stat().st_size > 0
 
 
+def test_prepacked_cpu_is_timed_as_gatecore_and_computes_the_same(tmp_path):
+    forward = make("cpu-prepacked", "lstm", 5, 3, 4, 4, "float32")[0]
+    np.testing.assert_array_equal(forward()[0], make("cpu", "lstm", 5, 3, 4, 4, "float32")[0]()[0])
+    out = tmp_path / "bench"
+    rc = main(["bench", "--sizes", "4x2x8", "--cells", "lstm", "--backends", "cpu,cpu-prepacked", "--peers",
+               "numpy-loop", "--min-time", "0.01", "--out", str(out), "--no-progress", "--no-backward"])
+    assert rc == 0
+    timed = {r["impl"]: r for r in json.loads((out / "bench.json").read_text())["records"]}
+    assert set(timed["cpu-prepacked"]["ratio"]) == {"numpy-loop"} and set(timed["cpu"]["ratio"]) == {"numpy-loop"}
+
+
 def test_rounds_take_the_median_of_the_whole_matrix_timed_again(tmp_path):
     out = tmp_path / "bench"
     rc = main(["bench", "--sizes", "4x2x8,3x1x4", "--cells", "rnn", "--backends", "numpy", "--peers", "numpy-loop",

@@ -24,7 +24,7 @@ from gatecore.backends import NAMES, kernels
 
 from . import require
 from .flops import flops
-from .peers import PEERS, make, set_threads, why_not
+from .peers import OWN, PEERS, make, set_threads, why_not
 
 ISSUE8 = list(itertools.product((16, 128, 512), (1, 16, 64), (64, 256, 512)))
 QUICK = [(16, 16, 64), (64, 16, 128)]
@@ -130,9 +130,9 @@ def _add_ratios(records):
     """rec['ratio'][peer] = peer seconds / rec seconds for gatecore backends, peers measured at the same point
     (_ratio)."""
     timed = {(_key(r), r["impl"]): r for r in records if "seconds" in r}
-    others = sorted({r["impl"] for r in records} - set(NAMES)) + ["c", "numpy"]
+    others = sorted({r["impl"] for r in records} - set(OWN)) + ["c", "numpy"]
     for r in records:
-        if "seconds" in r and r["impl"] in NAMES:
+        if "seconds" in r and r["impl"] in OWN:
             r["ratio"] = {p: _ratio(timed[(_key(r), p)], r) for p in others
                           if p != r["impl"] and (_key(r), p) in timed}
 
@@ -225,7 +225,7 @@ def run_bench(args) -> int:
     if args.backends is None:
         mine = [b for b in NAMES if status[b] is True and b != "numpy"]
     else:
-        mine = _names(args.backends, NAMES, "--backends")
+        mine = _names(args.backends, OWN, "--backends")
     if args.peers is None:
         peers = list(FAST_PEERS) if args.sizes == "issue8" else list(PEERS) + ["c"]
     else:
@@ -287,7 +287,7 @@ def _versions(impls):
     """{package: version} of numba, numpy and the peers timed."""
     import importlib.metadata as md
     found = {}
-    for name in ["numba", "numpy"] + [{"numpy-loop": "numpy"}.get(i, i) for i in impls if i not in NAMES]:
+    for name in ["numba", "numpy"] + [{"numpy-loop": "numpy"}.get(i, i) for i in impls if i not in OWN]:
         try:
             found[name] = md.version(name)
         except md.PackageNotFoundError:

@@ -28,7 +28,8 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--quick", action="store_true", help="a subset that runs in about a minute")
     b.add_argument("--out", default="gatecore-bench", help="output folder for bench.json, bench.md, bench.png")
     b.add_argument("--cells", default="lstm,gru", help="comma-separated cells (lstm, gru, rnn)")
-    b.add_argument("--backends", default=None, help="comma-separated gatecore backends (default: available)")
+    b.add_argument("--backends", default=None, help="comma-separated gatecore backends (default: available), or "
+                   "cpu-prepacked: the cpu backend on weights packed once (gc.prepack)")
     b.add_argument("--peers", default=None,
                    help="comma-separated peers: torch, onnxruntime, numpy-loop, c, numpy (default: those installed "
                         "of torch, onnxruntime, numpy-loop, c; with --sizes issue8: torch, onnxruntime)")

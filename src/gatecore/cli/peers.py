@@ -20,6 +20,10 @@ from gatecore.backends import NAMES, kernels
 from .flops import GATES
 
 PEERS = ("torch", "onnxruntime", "numpy-loop")
+# gatecore's own implementations: its backends, and the cpu backend on weights prepacked once (gc.prepack, as
+# ONNX Runtime packs its weights once when its session is made)
+PREPACKED = {"cpu-prepacked": "cpu"}
+OWN = NAMES + tuple(PREPACKED)
 THREADS = {"n": None}         # set_threads(n): one thread count for every implementation (None: each its default)
 _FORWARD = {"lstm": gc.lstm_forward, "gru": gc.gru_forward, "rnn": gc.rnn_forward}
 _BACKWARD = {"lstm": gc.lstm_backward, "gru": gc.gru_backward, "rnn": gc.rnn_backward}
@@ -37,8 +41,8 @@ def _problem(cell, T, B, I, H, dtype, seed=0):
 
 def why_not(name: str):
     """None if `name` (a gatecore backend or a peer) can be timed here, else the reason."""
-    if name in NAMES:
-        status = gc.backends()[name]
+    if name in OWN:
+        status = gc.backends()[PREPACKED.get(name, name)]
         return None if status is True else status
     module = {"torch": "torch", "onnxruntime": "onnxruntime", "numpy-loop": "numpy"}[name]
     try:
@@ -63,14 +67,16 @@ def set_threads(n):
 def make(name, cell, T, B, I, H, dtype="float32"):
     """(forward, forward_backward or None) for implementation `name` on a fresh problem of this size."""
     p = _problem(cell, T, B, I, H, dtype)
-    if name in NAMES:
+    if name in OWN:
         return _gatecore(name, cell, p)
     return {"torch": _torch, "onnxruntime": _onnxruntime, "numpy-loop": _numpy_loop}[name](cell, p, H)
 
 
-def _gatecore(backend, cell, p):
+def _gatecore(name, cell, p):
     fwd, bwd = _FORWARD[cell], _BACKWARD[cell]
-    args = (p["x"], p["w_ih"], p["w_hh"], p["b_ih"], p["b_hh"])
+    backend = PREPACKED.get(name, name)
+    w_ih, w_hh = (gc.prepack(p[k]) if name in PREPACKED else p[k] for k in ("w_ih", "w_hh"))
+    args = (p["x"], w_ih, w_hh, p["b_ih"], p["b_hh"])
     kernels(cell, backend)          # fail here, at setup, if the kernels are missing
 
     def forward():

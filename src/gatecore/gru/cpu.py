@@ -289,8 +289,8 @@ def forward(x, w_ih, w_hh, b_ih, b_hh, h0, lengths, reverse, linear_before_reset
     runs = cc.time_chunks(x, y, lengths, reverse, 3 * H, need_tape)
     P_ih = cc.input_weights(w_ih, runs)
     for x_c, y_c, lengths_c in runs:
-        gates, x1, w1, bias1 = cc.step_inputs(x_c, w_ih, bias, P_ih, threaded)
-        h_n = _forward_loop(gates, hn, hp, y_c, hbuf, w_hh, P_hh, b_hn, lengths_c, reverse, lbr,
+        gates, x1, w1, bias1 = cc.step_inputs(x_c, cc.plain(w_ih), bias, P_ih, threaded)
+        h_n = _forward_loop(gates, hn, hp, y_c, hbuf, cc.plain(w_hh), P_hh, b_hn, lengths_c, reverse, lbr,
                             split, x1, w1, bias1)
     saved = None
     if need_tape:
@@ -302,7 +302,7 @@ def backward(saved, dy, dh_n):
     """GRU backward through time: returns {dx, dh0, dw_ih, dw_hh[, db_ih, db_hh]}."""
     x, w_ih, w_hh, gates, hn, hp, lengths, reverse, lbr, has_bias = saved
     B, H = dh_n.shape
-    P_rz, P_n = cc.pack(np.ascontiguousarray(w_hh[:2 * H])), cc.pack(np.ascontiguousarray(w_hh[2 * H:]))
+    P_rz, P_n = cc.weight_panels(w_hh, 0, 2 * H), cc.weight_panels(w_hh, 2 * H, 3 * H)
     split = cc.step_split(B, 3, H, H, backward=True, panel=cc.panel_units(P_rz))
     threaded = cc.aligns(split, gates.shape[0])
     dh = cc.state_or_zeros(dh_n, B, H, x.dtype, threaded)

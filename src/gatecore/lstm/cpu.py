@@ -272,12 +272,12 @@ def forward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, reverse, w_hr, need_tape
     y = cc.outputs((T, B, R), x.dtype, given_lengths, threaded)
     hbuf = cc.initial_state(h0, B, R, x.dtype, threaded)
     c = cc.state_or_zeros(c0, B, H, x.dtype, threaded)
-    w_hr_k = cc.none(x.dtype, 2) if w_hr is None else w_hr
+    w_hr_k = cc.none(x.dtype, 2) if w_hr is None else cc.plain(w_hr)
     runs = cc.time_chunks(x, y, lengths, reverse, 4 * H, need_tape)
     P_ih = cc.input_weights(w_ih, runs)
     for x_c, y_c, lengths_c in runs:
-        gates, x1, w1, bias1 = cc.step_inputs(x_c, w_ih, bias, P_ih, threaded)
-        h_n = _forward_loop(gates, cp, cs, hp, y_c, hbuf, c, w_hh, P_hh, w_hr_k, P_hr, lengths_c, reverse,
+        gates, x1, w1, bias1 = cc.step_inputs(x_c, cc.plain(w_ih), bias, P_ih, threaded)
+        h_n = _forward_loop(gates, cp, cs, hp, y_c, hbuf, c, cc.plain(w_hh), P_hh, w_hr_k, P_hr, lengths_c, reverse,
                             split, x1, w1, bias1)
     saved = None
     if need_tape:
@@ -289,8 +289,8 @@ def backward(saved, dy, dh_n, dc_n):
     """LSTM backward through time: returns {dx, dh0, dc0, dw_ih, dw_hh[, db_ih, db_hh][, dw_hr]}."""
     x, w_ih, w_hh, w_hr, gates, cp, cs, hp, lengths, reverse, has_bias = saved
     B, H = dc_n.shape
-    P_hr = cc.pack(np.zeros((0, H), x.dtype) if w_hr is None else np.ascontiguousarray(w_hr))
-    P_hh = cc.pack(np.ascontiguousarray(w_hh))
+    P_hr = cc.pack(np.zeros((0, H), x.dtype)) if w_hr is None else cc.weight_panels(w_hr)
+    P_hh = cc.weight_panels(w_hh)
     T, R = gates.shape[0], w_hh.shape[1]
     split = cc.step_split(B, 4, H, R, backward=True, panel=cc.panel_units(P_hh))
     threaded = cc.aligns(split, gates.shape[0])

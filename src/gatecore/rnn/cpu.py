@@ -155,11 +155,12 @@ def forward(x, w_ih, w_hh, b_ih, b_hh, h0, lengths, reverse, nonlinearity, need_
     P_hh = cc.panels(w_hh, T, B)
     split = cc.step_split(B, 1, H, H, panel=cc.panel_units(P_hh), itemsize=x.dtype.itemsize)
     threaded = cc.aligns(split, T)                  # the arrays the loop writes start on a line
-    a, x1, w1, bias1 = cc.step_inputs(x, w_ih, None if b_ih is None else b_ih + b_hh, None, threaded)
+    P_ih = cc.input_weights(w_ih, [(x, None, lengths)])
+    a, x1, w1, bias1 = cc.step_inputs(x, cc.plain(w_ih), None if b_ih is None else b_ih + b_hh, P_ih, threaded)
     steps = T if need_tape else 1                   # no tape: one scratch row (cpu_common.tape_row)
     hp = cc.allocators(threaded, steps * B * H * x.dtype.itemsize)[0]((steps, B, H), x.dtype)
     hbuf = cc.initial_state(h0, B, H, x.dtype, threaded)
-    h_n = _forward_loop(a, hp, hbuf, w_hh, P_hh, lengths, reverse, act,
+    h_n = _forward_loop(a, hp, hbuf, cc.plain(w_hh), P_hh, lengths, reverse, act,
                         split, x1, w1, bias1)
     saved = None
     if need_tape:
@@ -172,7 +173,7 @@ def backward(saved, dy, dh_n):
     """RNN backward through time: returns {dx, dh0, dw_ih, dw_hh[, db_ih, db_hh]}."""
     x, w_ih, w_hh, hs, hp, lengths, reverse, act, has_bias = saved
     B, H = dh_n.shape
-    P_hh = cc.pack(np.ascontiguousarray(w_hh))
+    P_hh = cc.weight_panels(w_hh)
     split = cc.step_split(B, 1, H, H, backward=True, panel=cc.panel_units(P_hh))
     threaded = cc.aligns(split, hs.shape[0])
     dh = cc.state_or_zeros(dh_n, B, H, x.dtype, threaded)
