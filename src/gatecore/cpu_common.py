@@ -257,6 +257,11 @@ def panels(w, T, B):
     of the transposed copy of w it needs otherwise. Made once for a prepacked w (gatecore.prepacked)."""
     if T < 2 or (B < 2 and (T < config.CPU_PACKED_MIN_STEPS or w.size >= config.CPU_PARALLEL_MIN_WEIGHTS)):
         return none(w.dtype, 3)
+    return transposed_panels(w)
+
+
+def transposed_panels(w):
+    """pack(w^T): the panels a forward product reads (h W_hh^T, x W_ih^T); made once for a prepacked w."""
     return packing(w, "w.T", lambda: pack(np.ascontiguousarray(plain(w)).T))
 
 
@@ -356,7 +361,7 @@ def input_weights(w_ih, runs):
     prepacked (made once then) and the projection has more than few rows (few_rows), else None."""
     T, B, _ = runs[0][0].shape
     if len(runs) > 1 or (is_prepacked(w_ih) and not few_rows(T * B, w_ih.shape[0])):
-        return packing(w_ih, "w.T", lambda: pack(np.ascontiguousarray(plain(w_ih)).T))
+        return transposed_panels(w_ih)
     return None
 
 
