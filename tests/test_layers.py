@@ -432,3 +432,36 @@ def test_on_this_thread_keeps_the_time_loops_on_one_thread():
         assert cpu_common.step_split(*by_units) == 1 and cpu_common.step_split(*by_rows) == 1
         assert cpu_common.step_split(*by_units, backward=True) == 1
     assert cpu_common.step_split(*by_units) > 1
+
+
+@pytest.mark.parametrize("kind, opts", [("lstm", {"proj_size": 3}), ("gru", {"linear_before_reset": False}),
+                                        ("rnn", {})])
+def test_prepacked_layer_gives_the_same_bits(kind, opts):
+    make = {"lstm": gc.LSTM, "gru": gc.GRU, "rnn": gc.RNN}[kind]
+    plain = make(5, 6, num_layers=2, bidirectional=True, seed=3, **opts)
+    packed = make(5, 6, num_layers=2, bidirectional=True, seed=3, **opts).prepack()
+    x = np.random.default_rng(0).standard_normal((7, 4, 5)).astype(np.float32)
+    lengths = [7, 3, 0, 5]
+
+    def arrays(out):                                    # y and every state component
+        y, state = out
+        return [y, *(state if isinstance(state, tuple) else (state,))]
+    for _ in range(2):                                  # the second call on the kept packings
+        got, want = arrays(packed(x, lengths=lengths)), arrays(plain(x, lengths=lengths))
+        assert len(got) == len(want)
+        for u, v in zip(got, want):
+            np.testing.assert_array_equal(u, v)
+    y, _, tape = packed.forward_train(x, lengths=lengths)
+    grads = packed.backward(tape, np.ones_like(y))
+    y0, _, tape0 = plain.forward_train(x, lengths=lengths)
+    grads0 = plain.backward(tape0, np.ones_like(y0))
+    np.testing.assert_array_equal(y, y0)
+    for name in grads0.params:
+        np.testing.assert_array_equal(grads.params[name], grads0.params[name], err_msg=name)
+    sd = packed.state_dict()
+    weight = next(k for k in sd if k.startswith("weight_hh"))
+    assert gc.prepacked.is_prepacked(sd[weight])
+    with pytest.raises(ValueError):
+        sd[weight][0, 0] = 1.0                          # read-only: an in-place update cannot go stale
+    packed.load_state_dict(plain.state_dict())          # plain weights again
+    assert all(type(v) is np.ndarray and v.flags.writeable for v in packed.state_dict().values())
