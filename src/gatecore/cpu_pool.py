@@ -113,22 +113,22 @@ def line(nbytes, slack=0, zero=False):
     return raw[start:start + nbytes]
 
 
-def empty(shape, dtype):
-    """np.empty(shape, dtype), from the pool (on a cache line) when it is large."""
+def _array(shape, dtype, zero):
     dtype = np.dtype(dtype)
     nbytes = math.prod(shape) * dtype.itemsize
     if nbytes < config.CPU_POOL_MIN_BYTES:
-        return np.empty(shape, dtype)
-    return line(nbytes).view(dtype).reshape(shape)
+        return (np.zeros if zero else np.empty)(shape, dtype)
+    return line(nbytes, zero=zero).view(dtype).reshape(shape)
+
+
+def empty(shape, dtype):
+    """np.empty(shape, dtype), from the pool (on a cache line) when it is large."""
+    return _array(shape, dtype, False)
 
 
 def zeros(shape, dtype):
     """np.zeros(shape, dtype), from the pool (on a cache line) when it is large."""
-    dtype = np.dtype(dtype)
-    nbytes = math.prod(shape) * dtype.itemsize
-    if nbytes < config.CPU_POOL_MIN_BYTES:
-        return np.zeros(shape, dtype)
-    return line(nbytes, zero=True).view(dtype).reshape(shape)
+    return _array(shape, dtype, True)
 
 
 def release():
