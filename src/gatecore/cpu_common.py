@@ -35,7 +35,7 @@ from numba import prange
 from numba.np.ufunc import parallel as _numba_parallel
 
 from . import config, cpu_math, cpu_pool, pointwise
-from .prepacked import is_prepacked, packing, plain
+from .prepacked import packing, plain
 from .cpu_dots import products
 from . import cpu_packed
 from .cpu_packed import KC, PANEL_BYTES, VECTOR_BYTES, packed_products, packed_rows, transpose_block
@@ -357,12 +357,8 @@ def time_chunks(x, y, lengths, reverse, width, need_tape):
 
 
 def input_weights(w_ih, runs):
-    """pack(w_ih^T) for step_inputs when the time loop runs in more than one chunk (time_chunks), or w_ih is
-    prepacked (made once then) and the projection has more than few rows (few_rows), else None."""
-    T, B, _ = runs[0][0].shape
-    if len(runs) > 1 or (is_prepacked(w_ih) and not few_rows(T * B, w_ih.shape[0])):
-        return transposed_panels(w_ih)
-    return None
+    """pack(w_ih^T) for step_inputs when the time loop runs in more than one chunk (time_chunks), else None."""
+    return transposed_panels(w_ih) if len(runs) > 1 else None
 
 
 def state_or_zeros(a, B, width, dtype, threaded):
@@ -506,12 +502,13 @@ def few_rows(M, N):
     return M < config.CPU_ROW_BLOCK and M < N
 
 
-def matmul(a, b, bias=None, line_aligned=False):
+def matmul(a, b, bias=None, line_aligned=False, panels=None):
     """a [M, K] @ b [K, N] (+ bias [N]) -> C-contiguous [M, N]; a and b C- or F-contiguous. Packs the smaller of
     b and a^T: with fewer than config.CPU_ROW_BLOCK rows, (b^T a^T)^T, so that a T=16, B=1 call packs x, not
     W_ih. Bitwise the same either way (a product's fused multiply-adds do not depend on which factor is the
     panel's), so rows stay independent of M. line_aligned: the result starts on a cache line (aligned(); the
-    few-rows case always does)."""
+    few-rows case always does). panels: a function giving pack(b) in place of packing it here (the panels a
+    prepacked weight keeps), called only where b is packed."""
     M, N = a.shape[0], b.shape[1]
     if few_rows(M, N):
         bT, K = b.T, a.shape[1]
@@ -525,7 +522,8 @@ def matmul(a, b, bias=None, line_aligned=False):
             return _gemm_transposed_packing(a, bT, bias, config.CPU_ROW_BLOCK, parallel, kblock)
         P = pack(a.T)
         return _gemm_transposed(P, bT, bias, M, config.CPU_ROW_BLOCK, parallel, k_block(P))
-    return gemm(a, pack(b), N, bias, aligned((M, N), a.dtype) if line_aligned else None)
+    P = pack(b) if panels is None else panels()
+    return gemm(a, P, N, bias, aligned((M, N), a.dtype) if line_aligned else None)
 
 
 @numba.njit(**JIT)
@@ -572,12 +570,13 @@ def _gemm_transposed(P, v, bias, M, rows, parallel, kblock):
 
 def input_projection(x, w_ih, bias, P_ih=None, line_aligned=False):
     """W_ih x_t + bias for all T*B rows at once: [T, B, G*H] (bias None = no bias); on P_ih = pack(w_ih^T) when
-    the caller made it (input_weights), else through matmul (same bits either way); starting on a cache line
-    with line_aligned (a split loop's gates: aligned())."""
+    the caller made it (input_weights), else through matmul (on a prepacked w_ih's kept panels where it packs
+    W_ih^T; same bits either way); starting on a cache line with line_aligned (a split loop's gates: aligned())."""
     T, B, I = x.shape
     rows = np.ascontiguousarray(x).reshape(T * B, I)
     if P_ih is None:
-        return matmul(rows, np.ascontiguousarray(w_ih).T, bias, line_aligned).reshape(T, B, -1)
+        return matmul(rows, np.ascontiguousarray(plain(w_ih)).T, bias, line_aligned,
+                      lambda: transposed_panels(w_ih)).reshape(T, B, -1)
     out = aligned((T * B, w_ih.shape[0]), x.dtype) if line_aligned else None
     return gemm(rows, P_ih, w_ih.shape[0], bias, out).reshape(T, B, -1)
 
@@ -593,7 +592,7 @@ def step_inputs(x, w_ih, bias, P_ih=None, line_aligned=False):
     T, B, I = x.shape
     if T * B == 1 and x.flags.c_contiguous and w_ih.flags.c_contiguous:
         bias1 = none(x.dtype, 1) if bias is None else bias
-        return np.empty((1, B, w_ih.shape[0]), x.dtype), x.reshape(B, I), w_ih, bias1
+        return np.empty((1, B, w_ih.shape[0]), x.dtype), x.reshape(B, I), plain(w_ih), bias1
     empty = none(x.dtype, 2)
     return input_projection(x, w_ih, bias, P_ih, line_aligned), empty, empty, none(x.dtype, 1)
 
@@ -786,10 +785,7 @@ def input_grads(da, x, w_ih, hp, hp_rows=None):
     None), db [G*H]); the two weight gradients share da's transposed chunks (weight_grads)."""
     T, B, GH = da.shape
     rows = np.ascontiguousarray(da).reshape(T * B, GH)
-    if is_prepacked(w_ih) and not few_rows(T * B, w_ih.shape[1]):
-        dx = gemm(rows, weight_panels(w_ih), w_ih.shape[1]).reshape(x.shape)
-    else:
-        dx = matmul(rows, np.ascontiguousarray(w_ih)).reshape(x.shape)
+    dx = matmul(rows, np.ascontiguousarray(plain(w_ih)), panels=lambda: weight_panels(w_ih)).reshape(x.shape)
     dw_ih, dw_hh = weight_grads(da, (x, hp), (GH, GH if hp_rows is None else hp_rows))
     return dx, dw_ih, dw_hh, column_sums(da.reshape(T * B, GH))
 

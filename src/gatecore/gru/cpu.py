@@ -289,7 +289,7 @@ def forward(x, w_ih, w_hh, b_ih, b_hh, h0, lengths, reverse, linear_before_reset
     runs = cc.time_chunks(x, y, lengths, reverse, 3 * H, need_tape)
     P_ih = cc.input_weights(w_ih, runs)
     for x_c, y_c, lengths_c in runs:
-        gates, x1, w1, bias1 = cc.step_inputs(x_c, cc.plain(w_ih), bias, P_ih, threaded)
+        gates, x1, w1, bias1 = cc.step_inputs(x_c, w_ih, bias, P_ih, threaded)
         h_n = _forward_loop(gates, hn, hp, y_c, hbuf, cc.plain(w_hh), P_hh, b_hn, lengths_c, reverse, lbr,
                             split, x1, w1, bias1)
     saved = None

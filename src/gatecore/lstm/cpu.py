@@ -276,7 +276,7 @@ def forward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, reverse, w_hr, need_tape
     runs = cc.time_chunks(x, y, lengths, reverse, 4 * H, need_tape)
     P_ih = cc.input_weights(w_ih, runs)
     for x_c, y_c, lengths_c in runs:
-        gates, x1, w1, bias1 = cc.step_inputs(x_c, cc.plain(w_ih), bias, P_ih, threaded)
+        gates, x1, w1, bias1 = cc.step_inputs(x_c, w_ih, bias, P_ih, threaded)
         h_n = _forward_loop(gates, cp, cs, hp, y_c, hbuf, c, cc.plain(w_hh), P_hh, w_hr_k, P_hr, lengths_c, reverse,
                             split, x1, w1, bias1)
     saved = None

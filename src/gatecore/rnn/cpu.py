@@ -155,8 +155,7 @@ def forward(x, w_ih, w_hh, b_ih, b_hh, h0, lengths, reverse, nonlinearity, need_
     P_hh = cc.panels(w_hh, T, B)
     split = cc.step_split(B, 1, H, H, panel=cc.panel_units(P_hh), itemsize=x.dtype.itemsize)
     threaded = cc.aligns(split, T)                  # the arrays the loop writes start on a line
-    P_ih = cc.input_weights(w_ih, [(x, None, lengths)])
-    a, x1, w1, bias1 = cc.step_inputs(x, cc.plain(w_ih), None if b_ih is None else b_ih + b_hh, P_ih, threaded)
+    a, x1, w1, bias1 = cc.step_inputs(x, w_ih, None if b_ih is None else b_ih + b_hh, None, threaded)
     steps = T if need_tape else 1                   # no tape: one scratch row (cpu_common.tape_row)
     hp = cc.allocators(threaded, steps * B * H * x.dtype.itemsize)[0]((steps, B, H), x.dtype)
     hbuf = cc.initial_state(h0, B, H, x.dtype, threaded)
