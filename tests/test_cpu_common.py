@@ -117,6 +117,51 @@ def test_gemm_over_all_of_k_or_in_blocks_gives_the_same_bits(dtype, M, K, N, mon
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("M, K, N", [(64, 130, 256), (70, 300, 520), (65, 2, 250)])
+@pytest.mark.parametrize("with_bias", [False, True])
+def test_matmul_packing_on_the_threads_that_read_the_panels_gives_gemms_bits(two_threads, dtype, M, K, N,
+                                                                             with_bias, monkeypatch):
+    """matmul's W^T packed panel share by panel share on the threads that multiply them (_pack_gemm_parallel),
+    an edge panel and an uneven share included: the bits of gemm on pack(W^T), and the path is taken."""
+    rng = np.random.default_rng(M + K + N)
+    a, w = (rng.standard_normal(s).astype(dtype) for s in ((M, K), (N, K)))
+    bias = rng.standard_normal(N).astype(dtype) if with_bias else None
+    monkeypatch.setattr(config, "CPU_PARALLEL_MIN_WORK", 0)
+    monkeypatch.setattr(config, "CPU_PACK_GEMM_MAX_BYTES", 1 << 62)
+    assert cpu_common._owned_panels(M, N, K, a.itemsize)
+    calls = []
+    kernel = cpu_common._pack_gemm_parallel
+    monkeypatch.setattr(cpu_common, "_pack_gemm_parallel", lambda *args: calls.append(1) or kernel(*args))
+    got = cpu_common.matmul(a, w.T, bias)
+    assert calls and got.flags.c_contiguous and got.shape == (M, N)
+    want = cpu_common.gemm(a, cpu_common.pack(w.T), N, bias)
+    np.testing.assert_array_equal(got, want)
+    exact = a.astype(np.float64) @ w.T.astype(np.float64) + (0 if bias is None else bias)
+    tol = 1e-4 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(got, exact, rtol=tol, atol=tol * np.sqrt(K))
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_forward_with_the_input_projection_packed_on_its_threads_keeps_its_bits(two_threads, cell, monkeypatch):
+    """A whole forward whose input projection takes _pack_gemm_parallel: the bits of the pack-then-gemm path."""
+    T, B, G = 8, 8, {"lstm": 4, "gru": 3}[cell]
+    H = 64 if cell == "lstm" else 128          # panels that share out evenly (GRU H=64 has 3)
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((T, B, H)).astype(np.float32)
+    w_ih, w_hh = (rng.uniform(-.2, .2, (G * H, H)).astype(np.float32) for _ in range(2))
+    b = rng.uniform(-.2, .2, G * H).astype(np.float32)
+    monkeypatch.setattr(config, "CPU_PARALLEL_MIN_WORK", 0)
+    fwd = getattr(gatecore, cell + "_forward")
+    got = {}
+    for limit in (0, 1 << 62):
+        monkeypatch.setattr(config, "CPU_PACK_GEMM_MAX_BYTES", limit)
+        assert cpu_common._owned_panels(T * B, G * H, H, 4) == (limit > 0)
+        got[limit] = fwd(x, w_ih, w_hh, b, b)
+    for a, b_ in zip(got[0], got[1 << 62]):
+        np.testing.assert_array_equal(a, b_)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("T, B, M, N", [(37, 9, 96, 70), (16, 16, 128, 200), (5, 3, 64, 33)])
 @pytest.mark.parametrize("parallel", [False, True])
 def test_weight_grads_in_transposed_chunks_give_the_bits_of_one_gemm_on_the_view(dtype, T, B, M, N, parallel,

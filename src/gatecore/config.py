@@ -88,6 +88,10 @@ CPU_ROW_BLOCK = 64
 # 8192 x 256 x 1024 334 vs 357; but a weight gradient's 2048 x 8192 x 512 (P 16 MB) 288 vs 204
 CPU_GEMM_FULL_K_MAX_BYTES = int(os.environ.get("GATECORE_CPU_GEMM_FULL_K_MAX_BYTES", 1 << 22))
 
+# A threaded product whose weight matmul packs (not prepacked) and whose panels take at most this many bytes has
+# each thread pack the panels it multiplies (cpu_common._pack_gemm_parallel)
+CPU_PACK_GEMM_MAX_BYTES = int(os.environ.get("GATECORE_CPU_PACK_GEMM_MAX_BYTES", 1 << 22))
+
 # cpu_common.pack copies an operand into panels on Numba's threads from this many bytes up: at 256 kB the copy
 # (~5 us) gained nothing, from 1 MB 1.3-1.8x (benchmarks/probes/pack_ab.py)
 CPU_PACK_PARALLEL_MIN_BYTES = int(os.environ.get("GATECORE_CPU_PACK_PARALLEL_MIN_BYTES", 1 << 19))

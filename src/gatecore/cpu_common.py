@@ -35,7 +35,7 @@ from numba import prange
 from numba.np.ufunc import parallel as _numba_parallel
 
 from . import config, cpu_math, cpu_pool, pointwise
-from .prepacked import packing, plain
+from .prepacked import is_prepacked, packing, plain
 from .cpu_dots import products
 from . import cpu_packed
 from .cpu_packed import KC, PANEL_BYTES, VECTOR_BYTES, packed_products, packed_rows, transpose_block
@@ -387,20 +387,23 @@ def _k_block(nbytes, K):
 
 
 @inline
-def _gemm_block(out, P, v, bias, b0, b1, ka, kb, add):
-    N = out.shape[1]
-    packed_products(out, P, v, np.int64(0), N, b0, b1, ka, kb, add)    # (a literal 0 compiles it once more)
+def _gemm_block(out, P, v, bias, b0, b1, ka, kb, add, n0, n1):
+    """out[b0:b1, n0:n1] (+)= v[b0:b1] @ m[ka:kb, n0:n1] for P = pack(m), + bias[n0:n1] after the last k."""
+    packed_products(out, P, v, n0, n1, b0, b1, ka, kb, add)
     if bias.shape[0] > 0 and kb == P.shape[1]:
+        c = bias[n0:n1]
         for b in range(b0, b1):
-            for n in range(N):
-                out[b, n] += bias[n]
+            o = out[b, n0:n1]
+            for j in range(n1 - n0):
+                o[j] += c[j]
 
 
 @numba.njit(**JIT)
 def _gemm_serial(out, P, v, bias, rows, add):
     M = out.shape[0]
     for b0 in range(0, M, rows):
-        _gemm_block(out, P, v, bias, b0, min(M, b0 + rows), np.int64(0), P.shape[1], add)
+        _gemm_block(out, P, v, bias, b0, min(M, b0 + rows), np.int64(0), P.shape[1], add, np.int64(0),
+                    out.shape[1])           # (a literal 0 compiles each callee once more)
 
 
 @kernel
@@ -410,7 +413,7 @@ def _gemm_parallel(out, P, v, bias, rows, kblock, add):
     for ka in range(0, K, kblock):
         kb = min(K, ka + kblock)
         for c in prange((M + rows - 1) // rows):
-            _gemm_block(out, P, v, bias, c * rows, min(M, c * rows + rows), ka, kb, add)
+            _gemm_block(out, P, v, bias, c * rows, min(M, c * rows + rows), ka, kb, add, np.int64(0), out.shape[1])
 
 
 _this_thread = threading.local()
@@ -489,6 +492,33 @@ def pack(m):
     return P
 
 
+@kernel
+def _pack_gemm_parallel(out, w, v, bias, P, rows, tasks):
+    """out = v @ w^T + bias (v [M, K], w [N, K] C-contiguous, bias [N] or empty) with P = pack(w^T) filled here:
+    task c packs its share of the panels and computes their columns for every row of v, so no thread reads
+    panels that another core has just written (a freshly written line crosses cores at ~7 ns here: matmul's
+    pack-then-gemm read half of P that way). The same P and the same sums (packed_products) as gemm on pack."""
+    M, N = out.shape
+    PW = P.shape[2]
+    for c in prange(tasks):
+        p0 = np.int64(c) * P.shape[0] // tasks
+        p1 = (np.int64(c) + 1) * P.shape[0] // tasks
+        cpu_packed.pack_transposed(P, w, p0, p1)
+        n0, n1 = p0 * PW, min(N, p1 * PW)
+        for b0 in range(0, M, rows):
+            _gemm_block(out, P, v, bias, b0, min(M, b0 + rows), np.int64(0), P.shape[1], False, n0, n1)
+
+
+def _owned_panels(M, N, K, itemsize):
+    """Whether matmul packs b [K, N] on the threads that read it (_pack_gemm_parallel): a threaded product
+    (gemm's rule) whose panels take at most config.CPU_PACK_GEMM_MAX_BYTES (a thread's share stays in its L2
+    while every row passes) and share out evenly over the threads (else one thread waits on the other)."""
+    threads = num_threads()
+    panels = -(-N // (PANEL_BYTES // itemsize))
+    return K > 0 and 2 * M <= N and _parallel(M * N * K) and panels * K * PANEL_BYTES <= config.CPU_PACK_GEMM_MAX_BYTES \
+        and panels >= threads and (panels % threads == 0 or panels >= 4 * threads)
+
+
 def _parallel(work):
     """Whether a GEMM-sized job of `work` multiply-adds runs on Numba's threads (gemm's rule)."""
     return work >= config.CPU_PARALLEL_MIN_WORK and not getattr(_this_thread, "serial", False) \
@@ -508,7 +538,8 @@ def matmul(a, b, bias=None, line_aligned=False, panels=None):
     W_ih. Bitwise the same either way (a product's fused multiply-adds do not depend on which factor is the
     panel's), so rows stay independent of M. line_aligned: the result starts on a cache line (aligned(); the
     few-rows case always does). panels: a function giving pack(b) in place of packing it here (the panels a
-    prepacked weight keeps), called only where b is packed."""
+    prepacked weight keeps), called only where b is packed. Without it, b = W^T packs on the threads that read
+    its panels where _owned_panels says so (_pack_gemm_parallel: the same bits)."""
     M, N = a.shape[0], b.shape[1]
     if few_rows(M, N):
         bT, K = b.T, a.shape[1]
@@ -522,6 +553,11 @@ def matmul(a, b, bias=None, line_aligned=False, panels=None):
             return _gemm_transposed_packing(a, bT, bias, config.CPU_ROW_BLOCK, parallel, kblock)
         P = pack(a.T)
         return _gemm_transposed(P, bT, bias, M, config.CPU_ROW_BLOCK, parallel, k_block(P))
+    if panels is None and cpu_packed.transposed(b) and _owned_panels(M, N, a.shape[1], a.itemsize):
+        out = aligned((M, N), a.dtype)      # on a line: the threads' columns meet at whole lines
+        bias = none(a.dtype, 1) if bias is None else bias
+        _pack_gemm_parallel(out, b.T, a, bias, cpu_packed.empty_panels(b), config.CPU_ROW_BLOCK, num_threads())
+        return out
     P = pack(b) if panels is None else panels()
     return gemm(a, P, N, bias, aligned((M, N), a.dtype) if line_aligned else None)
 
@@ -575,8 +611,8 @@ def input_projection(x, w_ih, bias, P_ih=None, line_aligned=False):
     T, B, I = x.shape
     rows = np.ascontiguousarray(x).reshape(T * B, I)
     if P_ih is None:
-        return matmul(rows, np.ascontiguousarray(plain(w_ih)).T, bias, line_aligned,
-                      lambda: transposed_panels(w_ih)).reshape(T, B, -1)
+        kept = (lambda: transposed_panels(w_ih)) if is_prepacked(w_ih) else None
+        return matmul(rows, np.ascontiguousarray(plain(w_ih)).T, bias, line_aligned, kept).reshape(T, B, -1)
     out = aligned((T * B, w_ih.shape[0]), x.dtype) if line_aligned else None
     return gemm(rows, P_ih, w_ih.shape[0], bias, out).reshape(T, B, -1)
 
