@@ -4,7 +4,7 @@ meet inside one cache line, each step writes it from both. Interleaved, 15 round
 Run: python benchmarks/probes/align_ab.py T B H"""
 import time, numpy as np, sys
 from gatecore.lstm import cpu as lc
-from gatecore import cpu_common as cc
+from gatecore import cpu_common as cc, cpu_feed
 T, B, H = map(int, sys.argv[1:4])
 def aligned(shape, dtype=np.float32, zero=False, off=0):
     n = int(np.prod(shape)); it = np.dtype(dtype).itemsize
@@ -23,7 +23,8 @@ def setup(off):
     gates = aligned(g0.shape, off=off); gates[:] = g0
     cp, cs, hp = (aligned((1, B, H), off=off) for _ in range(3))
     y = aligned((T, B, H), off=off); hbuf = aligned((2, B, H), off=off); hbuf[:] = 0; c = aligned((B, H), off=off); c[:] = 0
-    return (gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, w_hr, P_hr, lengths, False, sp, x1, w1, bias1)
+    return (gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, w_hr, P_hr, lengths, False, sp, x1, w1, bias1,
+            cpu_feed.idle(gates.dtype))
 A = {"aligned64": setup(0), "offset16": setup(16)}
 res = {k: [] for k in A}
 for r in range(15):

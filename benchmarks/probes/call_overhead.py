@@ -2,6 +2,7 @@
 kernel alone. Run: python benchmarks/probes/call_overhead.py T B H  (e.g. 16 1 64)"""
 import time, numpy as np, gatecore as gc, sys
 from gatecore.lstm import cpu as lc
+from gatecore import cpu_feed; import numpy; idle = cpu_feed.idle(numpy.dtype(numpy.float32))   # not fed
 from gatecore import cpu_common as cc
 def tm(f, n=2000):
     for _ in range(50): f()
@@ -24,5 +25,5 @@ cp = np.empty((1, B, H), x.dtype); cs = cp.copy(); hp = cp.copy(); y = np.zeros(
 hbuf = np.zeros((2, B, H), x.dtype); c = np.zeros((B, H), x.dtype); w_hr = np.zeros((0, H), x.dtype)
 P_hh = cc.panels(w_hh, T, B); P_hr = np.zeros((0, 0, 0), x.dtype)
 sp = cc.step_split(B, 4, H, H, panel=cc.panel_units(P_hh))
-print("kernel _forward_loop   %.1f us" % tm(lambda: lc._forward_loop(gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, w_hr, P_hr, lengths, False, sp, x1, w1, bias1)))
+print("kernel _forward_loop   %.1f us" % tm(lambda: lc._forward_loop(gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, w_hr, P_hr, lengths, False, sp, x1, w1, bias1, idle)))
 print("6 allocations          %.1f us" % tm(lambda: (np.empty((1, B, H), x.dtype), np.empty((1, B, H), x.dtype), np.empty((1, B, H), x.dtype), np.zeros((T, B, H), x.dtype), np.empty((2, B, H), x.dtype), np.zeros((B, H), x.dtype), np.zeros((0, H), x.dtype), np.zeros((0, 0, 0), x.dtype))))

@@ -2,6 +2,7 @@
 the backend wrapper, step_inputs, the kernel alone (split as chosen, and serial). Run: python call_pieces.py T B H"""
 import time, numpy as np, gatecore as gc, sys
 from gatecore.lstm import cpu as lc
+from gatecore import cpu_feed; import numpy; idle = cpu_feed.idle(numpy.dtype(numpy.float32))   # not fed
 from gatecore import cpu_common as cc, api
 T, B, H = map(int, sys.argv[1:4])
 rng = np.random.default_rng(0)
@@ -19,8 +20,8 @@ fs = {
  "backend": lambda: lc.forward(x, w_ih, w_hh, b, b, None, None, None, False, None, False),
  "step_inputs": lambda: cc.step_inputs(x, w_ih, b),
  "pack(x.T)": lambda: cc.pack(rows.T),
- "loop": lambda: lc._forward_loop(gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, w_hr, P_hr, lengths, False, sp, x1, w1, bias1),
- "loop serial": lambda: lc._forward_loop(gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, w_hr, P_hr, lengths, False, 1, x1, w1, bias1),
+ "loop": lambda: lc._forward_loop(gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, w_hr, P_hr, lengths, False, sp, x1, w1, bias1, idle),
+ "loop serial": lambda: lc._forward_loop(gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, w_hr, P_hr, lengths, False, 1, x1, w1, bias1, idle),
  "time_chunks": lambda: cc.time_chunks(x, y, lengths, False, 4*H, False),
  "step_split": lambda: cc.step_split(B, 4, H, H, panel=0),
  "b+b": lambda: b + b,

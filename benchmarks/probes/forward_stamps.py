@@ -3,6 +3,7 @@
 no tape, min and median of 300 calls. Run: python benchmarks/probes/forward_stamps.py T B H"""
 import time, sys, numpy as np
 from gatecore.lstm import cpu as lc
+from gatecore import cpu_feed; import numpy; idle = cpu_feed.idle(numpy.dtype(numpy.float32))   # not fed
 from gatecore import cpu_common as cc
 T,B,H = map(int, sys.argv[1:4])
 rng=np.random.default_rng(0)
@@ -31,7 +32,7 @@ def fwd(st):
     for x_c, y_c, lengths_c in runs:
         gates, x1, w1, bias1 = cc.step_inputs(x_c, w_ih, bias, P_ih, threaded)
         t4=pc()
-        h_n = lc._forward_loop(gates, cp, cs, hp, y_c, hbuf, c, w_hh, P_hh, w_hr_k, P_hr, lengths_c, False, split, x1, w1, bias1)
+        h_n = lc._forward_loop(gates, cp, cs, hp, y_c, hbuf, c, w_hh, P_hh, w_hr_k, P_hr, lengths_c, False, split, x1, w1, bias1, idle)
     t5=pc()
     r = y, h_n.copy(), c
     t6=pc()

@@ -3,6 +3,7 @@
 same from a Python thread. Run: python benchmarks/probes/loop_split.py 512 1 64 2,-2,1,2,-2,1"""
 import time, numpy as np, numba, sys
 from gatecore import cpu_common as cc
+from gatecore import cpu_feed; import numpy; idle = cpu_feed.idle(numpy.dtype(numpy.float32))   # not fed
 from gatecore.lstm import cpu as lc
 T,B,H=map(int,sys.argv[1:4]); R=H
 rng=np.random.default_rng(0)
@@ -20,11 +21,11 @@ def tm(f,n=7):
         g=gates0.copy(); t=time.perf_counter(); f(g); ts.append(time.perf_counter()-t)
     return np.median(ts)*1e3
 for s in ([int(a) for a in sys.argv[4].split(",")] if len(sys.argv) > 4 else (split, -2, 1)):
-    print(s, "loop %.2f ms"%tm(lambda g: lc._forward_loop(g,cp,cs,hp,y,hbuf,c,w,P_hh,w_hr,P_hr,lengths,False,s,x1,w1,bias1)))
+    print(s, "loop %.2f ms"%tm(lambda g: lc._forward_loop(g,cp,cs,hp,y,hbuf,c,w,P_hh,w_hr,P_hr,lengths,False,s,x1,w1,bias1,idle)))
 import threading
 def in_thread(s):
     r={}
-    def run(): r['t']=tm(lambda g: lc._forward_loop(g,cp,cs,hp,y,hbuf,c,w,P_hh,w_hr,P_hr,lengths,False,s,x1,w1,bias1))
+    def run(): r['t']=tm(lambda g: lc._forward_loop(g,cp,cs,hp,y,hbuf,c,w,P_hh,w_hr,P_hr,lengths,False,s,x1,w1,bias1,idle))
     th=threading.Thread(target=run); th.start(); th.join(); return r['t']
 for s in (1,-2,1,-2):
     print("python thread", s, "loop %.2f ms"%in_thread(s))

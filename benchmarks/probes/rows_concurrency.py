@@ -3,6 +3,7 @@ B=8 on one thread, B=16 on one thread, and two B=8 loops on one thread each run 
 (what two busy cores cost each other on this VM). Median us a step. Run: python rows_concurrency.py T"""
 import time, numpy as np, numba, sys, threading
 from gatecore.lstm import cpu as lc
+from gatecore import cpu_feed; import numpy; idle = cpu_feed.idle(numpy.dtype(numpy.float32))   # not fed
 from gatecore import cpu_common as cc
 T=int(sys.argv[1]); H=64
 rng=np.random.default_rng(0)
@@ -13,7 +14,7 @@ def setup(B):
     cp=cc.aligned((1,B,H),np.float32); cs=cc.aligned((1,B,H),np.float32); hp=cc.aligned((1,B,H),np.float32); y=cc.aligned((T,B,H),np.float32,True)
     hbuf=cc.aligned((2,B,H),np.float32,True); c=cc.aligned((B,H),np.float32,True)
     P=cc.panels(w,T,B); N=cc.none(np.float32,3); whr=cc.none(np.float32,2); L=cc.full_lengths(None,T,B)
-    return lambda split: lc._forward_loop(gates,cp,cs,hp,y,hbuf,c,w,P,whr,N,L,False,split,x1,w1,b1)
+    return lambda split: lc._forward_loop(gates,cp,cs,hp,y,hbuf,c,w,P,whr,N,L,False,split,x1,w1,b1,idle)
 f16=setup(16); f8a=setup(8); f8b=setup(8)
 def two_threads():
     t=threading.Thread(target=f8b,args=(1,)); t.start(); f8a(1); t.join()

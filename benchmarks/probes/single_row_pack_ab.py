@@ -3,6 +3,7 @@ are (cpu_dots), LSTM and GRU at H = 64..256, 60 alternating calls on a fresh cop
 input projection, median. Run: python single_row_pack_ab.py T"""
 import time, sys, numpy as np
 from gatecore import cpu_common as cc
+from gatecore import cpu_feed; import numpy; idle = cpu_feed.idle(numpy.dtype(numpy.float32))   # not fed
 from gatecore.lstm import cpu as lc
 from gatecore.gru import cpu as gcpu
 T=int(sys.argv[1])
@@ -18,11 +19,11 @@ def mk(cell,H):
     if cell=="lstm":
         cp=np.empty((1,1,H),np.float32); cs=cp.copy(); hp=cp.copy(); y=np.zeros((T,1,H),np.float32)
         hbuf=np.zeros((2,1,H),np.float32); c=np.zeros((1,H),np.float32); whr=cc.none(np.float32,2)
-        f=lambda PP: lc._forward_loop(gates.copy(),cp,cs,hp,y,hbuf,c,w,PP,whr,N,lengths,False,1,x1,w1,b1)
+        f=lambda PP: lc._forward_loop(gates.copy(),cp,cs,hp,y,hbuf,c,w,PP,whr,N,lengths,False,1,x1,w1,b1,idle)
     elif cell=="gru":
         hn=np.empty((1,1,H),np.float32); hp=hn.copy(); y=np.zeros((T,1,H),np.float32); hbuf=np.zeros((2,1,H),np.float32)
         bhn=np.zeros(H,np.float32)
-        f=lambda PP: gcpu._forward_loop(gates.copy(),hn,hp,y,hbuf,w,PP,bhn,lengths,False,True,1,x1,w1,b1)
+        f=lambda PP: gcpu._forward_loop(gates.copy(),hn,hp,y,hbuf,w,PP,bhn,lengths,False,True,1,x1,w1,b1,idle)
     else:
         return None
     return f,P,N

@@ -4,7 +4,7 @@ by side at the speed of one, i.e. how well a batch-row split of B=16 could scale
 of 50 calls. Run: python benchmarks/probes/two_loops.py"""
 import time, numpy as np, threading
 from gatecore.lstm import cpu as lc
-from gatecore import cpu_common as cc
+from gatecore import cpu_common as cc, cpu_feed
 T, B, H = 128, 8, 64
 rng = np.random.default_rng(0)
 def problem():
@@ -12,7 +12,7 @@ def problem():
     w = rng.standard_normal((4*H, H), dtype=np.float32)*.05; b = np.zeros(4*H, np.float32)
     g, x1, w1, b1 = cc.step_inputs(x, w, b)
     P = cc.panels(w, T, B)
-    return [g, np.empty((1,B,H),np.float32), np.empty((1,B,H),np.float32), np.empty((1,B,H),np.float32), np.zeros((T,B,H),np.float32), np.zeros((2,B,H),np.float32), np.zeros((B,H),np.float32), w, P, np.zeros((0,H),np.float32), np.zeros((0,0,0),np.float32), cc.full_lengths(None,T,B), False, 1, x1, w1, b1]
+    return [g, np.empty((1,B,H),np.float32), np.empty((1,B,H),np.float32), np.empty((1,B,H),np.float32), np.zeros((T,B,H),np.float32), np.zeros((2,B,H),np.float32), np.zeros((B,H),np.float32), w, P, np.zeros((0,H),np.float32), np.zeros((0,0,0),np.float32), cc.full_lengths(None,T,B), False, 1, x1, w1, b1, cpu_feed.idle(np.dtype(np.float32))]
 A, Bp = problem(), problem()
 lc._forward_loop(*A); lc._forward_loop(*Bp)
 def run(a, n, out):

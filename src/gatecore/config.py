@@ -92,6 +92,14 @@ CPU_GEMM_FULL_K_MAX_BYTES = int(os.environ.get("GATECORE_CPU_GEMM_FULL_K_MAX_BYT
 # each thread pack the panels it multiplies (cpu_common._pack_gemm_parallel)
 CPU_PACK_GEMM_MAX_BYTES = int(os.environ.get("GATECORE_CPU_PACK_GEMM_MAX_BYTES", 1 << 22))
 
+# A forward loop on one thread is fed its input projection by a second thread (gatecore.cpu_feed) in tasks of
+# whole steps, about this many rows each (0: never fed), when the projection has CPU_FEED_MIN_WORK multiply-adds
+# or more. Float32, 2 threads, I = H, B = 1, median us fed vs not, one process alternating
+# (benchmarks/probes/config_toggle_ab.py): LSTM T=128 H=64 233 -> 203, T=512 669 -> 562; GRU T=128 H=64 198 -> 174;
+# RNN T=128 H=256 456 -> 383, but RNN T=128 H=64 (0.5 M multiply-adds) 82 -> 92. Tasks of 4 or 16 rows: even
+CPU_FEED_ROWS = int(os.environ.get("GATECORE_CPU_FEED_ROWS", 8))
+CPU_FEED_MIN_WORK = int(os.environ.get("GATECORE_CPU_FEED_MIN_WORK", 1 << 20))
+
 # cpu_common.pack copies an operand into panels on Numba's threads from this many bytes up: at 256 kB the copy
 # (~5 us) gained nothing, from 1 MB 1.3-1.8x (benchmarks/probes/pack_ab.py)
 CPU_PACK_PARALLEL_MIN_BYTES = int(os.environ.get("GATECORE_CPU_PACK_PARALLEL_MIN_BYTES", 1 << 19))

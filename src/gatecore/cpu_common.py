@@ -406,6 +406,15 @@ def _gemm_serial(out, P, v, bias, rows, add):
                     out.shape[1])           # (a literal 0 compiles each callee once more)
 
 
+@inline
+def gemm_rows(out, P, v, bias, b0, b1):
+    """Rows [b0, b1) of gemm(v, P, N, bias, out) on the calling thread, in blocks of config.CPU_ROW_BLOCK rows:
+    the bits of the whole gemm whatever b0 and b1 (packed_products' sums do not depend on the rows)."""
+    for r0 in range(b0, b1, config.CPU_ROW_BLOCK):
+        _gemm_block(out, P, v, bias, r0, min(b1, r0 + config.CPU_ROW_BLOCK), np.int64(0), P.shape[1], False,
+                    np.int64(0), out.shape[1])
+
+
 @kernel
 def _gemm_parallel(out, P, v, bias, rows, kblock, add):
     M = out.shape[0]
@@ -431,6 +440,11 @@ def on_this_thread():
         yield
     finally:
         _this_thread.serial = outer
+
+
+def on_one_thread():
+    """Whether this thread's calls stay on it (inside on_this_thread())."""
+    return getattr(_this_thread, "serial", False)
 
 
 def gemm(v, P, N, bias=None, out=None, add=False):
@@ -521,8 +535,7 @@ def _owned_panels(M, N, K, itemsize):
 
 def _parallel(work):
     """Whether a GEMM-sized job of `work` multiply-adds runs on Numba's threads (gemm's rule)."""
-    return work >= config.CPU_PARALLEL_MIN_WORK and not getattr(_this_thread, "serial", False) \
-        and num_threads() > 1
+    return work >= config.CPU_PARALLEL_MIN_WORK and not on_one_thread() and num_threads() > 1
 
 
 def few_rows(M, N):
@@ -675,7 +688,7 @@ def step_split(B, G, H, R, backward=False, panel=0, itemsize=0):
     config.CPU_ROW_SPLIT_ANY_WEIGHTS_ROWS rows, else chunks() (hidden units, a
     barrier per pass: cpu_sync) or 1; 1 inside on_this_thread(). panel: the width of the product's panels
     (panel_units)."""
-    if getattr(_this_thread, "serial", False):
+    if on_one_thread():
         return 1
     threads = num_threads()
     if threads == 1:

@@ -163,3 +163,40 @@ def next_task(sync, phase, ch):
 def finish(sync, phase, c):
     """Task c of `phase` is done (its stores happen before this)."""
     _store(sync, 2 * _LINE * c + _LINE, phase + 1)
+
+
+# One-shot tasks: each claimed by one thread, run once and marked done (cpu_feed). tasks = new_tasks(n):
+# int64 [2 * 8 * n], per task one line with its claim and one with its done mark (0: not yet).
+
+@numba.njit(cache=config.CACHE, nogil=True, inline="always")
+def new_tasks(n):
+    return np.zeros(2 * _LINE * n, np.int64)
+
+
+@numba.njit(cache=config.CACHE, nogil=True, inline="always")
+def count(tasks):
+    return tasks.shape[0] // (2 * _LINE)
+
+
+@numba.njit(cache=config.CACHE, nogil=True, inline="always")
+def claim(tasks, c):
+    """Claims one-shot task c for this thread; whether it got it (no other thread ever will)."""
+    return _compare_exchange(tasks, 2 * _LINE * c, 0, 1)
+
+
+@numba.njit(cache=config.CACHE, nogil=True, inline="always")
+def mark_done(tasks, c):
+    """Task c is done (its stores happen before this)."""
+    _store(tasks, 2 * _LINE * c + _LINE, 1)
+
+
+@numba.njit(cache=config.CACHE, nogil=True, inline="always")
+def is_done(tasks, c):
+    return _load(tasks, 2 * _LINE * c + _LINE) > 0
+
+
+@numba.njit(cache=config.CACHE, nogil=True)
+def wait_done(tasks, c):
+    """Spins until task c (claimed by a running thread) is done."""
+    while not is_done(tasks, c):
+        _pause()

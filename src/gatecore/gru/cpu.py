@@ -22,7 +22,7 @@ import numpy as np
 from numba import prange
 
 from .. import cpu_common as cc
-from .. import cpu_pool, cpu_sync
+from .. import cpu_feed, cpu_pool, cpu_sync
 from . import cell
 
 _step = cc.compile_pointwise(cell.step)
@@ -183,8 +183,9 @@ _forward_units, _new_gate_units, _cell_grads, _reset_grads, _recurrent_grads, _f
 
 
 @cc.kernel
-def _forward_loop(gates, hn, hp, y, hbuf, w_hh, P_hh, b_hn, lengths, reverse, lbr, split, x1, w1, bias1):
-    """gates [T, B, 3H] in: x-parts (or x1, w1, bias1 to form them: cpu_common.step_inputs), out: r, z, n;
+def _forward_loop(gates, hn, hp, y, hbuf, w_hh, P_hh, b_hn, lengths, reverse, lbr, split, x1, w1, bias1, feed):
+    """gates [T, B, 3H] in: x-parts (or x1, w1, bias1 to form them: cpu_common.step_inputs; or made as the loop
+    runs: feed, gatecore.cpu_feed), out: r, z, n;
     hn, hp, y [T, B, H] out (y: zeros at padding steps, cpu_common.outputs); hbuf [2, B, H] with hbuf[0] = h0;
     b_hn [H] (linear_before_reset=True; zeros otherwise). Returns h_n (a view of hbuf)."""
     lo = np.int64(0)                # not the literal 0: a literal argument compiles each callee once more
@@ -213,6 +214,17 @@ def _forward_loop(gates, hn, hp, y, hbuf, w_hh, P_hh, b_hn, lengths, reverse, lb
                                       reverse, lbr, x1, w1, bias1)
                         cpu_sync.finish(sync, passes * k + p, task)
                         task = cpu_sync.next_task(sync, passes * k + p, ch)
+        return hbuf[T % 2]
+    if feed[5] > 0:                 # one thread runs the steps, another projects x ahead of them
+        for ch in prange(2):
+            if ch == 1:
+                cpu_feed.project(feed, gates, reverse)
+                continue
+            for k in range(T):
+                cpu_feed.await_step(feed, k, gates, reverse)
+                for p in range(passes):
+                    _forward_part(p, k, lo, H, lo, B, gates, hn, hp, y, hbuf, w_hh, P_hh, b_hn, rec, rh, lengths,
+                                  reverse, lbr, x1, w1, bias1)
         return hbuf[T % 2]
     for k in range(T):
         for p in range(passes):
@@ -289,9 +301,9 @@ def forward(x, w_ih, w_hh, b_ih, b_hh, h0, lengths, reverse, linear_before_reset
     runs = cc.time_chunks(x, y, lengths, reverse, 3 * H, need_tape)
     P_ih = cc.input_weights(w_ih, runs)
     for x_c, y_c, lengths_c in runs:
-        gates, x1, w1, bias1 = cc.step_inputs(x_c, w_ih, bias, P_ih, threaded)
+        gates, x1, w1, bias1, feed = cpu_feed.inputs(x_c, w_ih, bias, P_ih, threaded, split, H, lengths_c, reverse)
         h_n = _forward_loop(gates, hn, hp, y_c, hbuf, cc.plain(w_hh), P_hh, b_hn, lengths_c, reverse, lbr,
-                            split, x1, w1, bias1)
+                            split, x1, w1, bias1, feed)
     saved = None
     if need_tape:
         saved = (x, w_ih, w_hh, gates, hn, hp, lengths, reverse, lbr, b_ih is not None)

@@ -22,7 +22,7 @@ import numpy as np
 from numba import prange
 
 from .. import cpu_common as cc
-from .. import cpu_sync
+from .. import cpu_feed, cpu_sync
 from . import cell
 
 _gates = cc.compile_pointwise(cell.gates)
@@ -168,8 +168,10 @@ _forward_units, _project_units, _cell_grads, _recurrent_grads, _upstream, _forwa
 
 
 @cc.kernel
-def _forward_loop(gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, w_hr, P_hr, lengths, reverse, split, x1, w1, bias1):
-    """gates [T, B, 4H] in: x W_ih^T + b (or x1, w1, bias1 to form it: cpu_common.step_inputs), out: i, f, g, o;
+def _forward_loop(gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, w_hr, P_hr, lengths, reverse, split, x1, w1, bias1,
+                  feed):
+    """gates [T, B, 4H] in: x W_ih^T + b (or x1, w1, bias1 to form it: cpu_common.step_inputs; or made as the
+    loop runs: feed, gatecore.cpu_feed), out: i, f, g, o;
     cp, cs [T, B, H], hp, y [T, B, R] out (y: zeros at padding steps, cpu_common.outputs); hbuf [2, B, R] with
     hbuf[0] = h0; c [B, H] = c0 in, c_n out. Returns h_n (a view of hbuf)."""
     lo = np.int64(0)                # not the literal 0: a literal argument compiles each callee once more
@@ -202,6 +204,17 @@ def _forward_loop(gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, w_hr, P_hr, lengths
                                       P_hr, rec, m_k, hr, lengths, reverse, x1, w1, bias1)
                         cpu_sync.finish(sync, passes * k + p, task)
                         task = cpu_sync.next_task(sync, passes * k + p, ch)
+        return hbuf[T % 2]
+    if feed[5] > 0:                 # one thread runs the steps, another projects x ahead of them
+        for ch in prange(2):
+            if ch == 1:
+                cpu_feed.project(feed, gates, reverse)
+                continue
+            for k in range(T):
+                cpu_feed.await_step(feed, k, gates, reverse)
+                for p in range(passes):
+                    _forward_part(p, k, lo, H, lo, R, lo, B, gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, w_hr, P_hr,
+                                  rec, m_k, hr, lengths, reverse, x1, w1, bias1)
         return hbuf[T % 2]
     for k in range(T):
         for p in range(passes):
@@ -276,9 +289,9 @@ def forward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, reverse, w_hr, need_tape
     runs = cc.time_chunks(x, y, lengths, reverse, 4 * H, need_tape)
     P_ih = cc.input_weights(w_ih, runs)
     for x_c, y_c, lengths_c in runs:
-        gates, x1, w1, bias1 = cc.step_inputs(x_c, w_ih, bias, P_ih, threaded)
+        gates, x1, w1, bias1, feed = cpu_feed.inputs(x_c, w_ih, bias, P_ih, threaded, split, R, lengths_c, reverse)
         h_n = _forward_loop(gates, cp, cs, hp, y_c, hbuf, c, cc.plain(w_hh), P_hh, w_hr_k, P_hr, lengths_c, reverse,
-                            split, x1, w1, bias1)
+                            split, x1, w1, bias1, feed)
     saved = None
     if need_tape:
         saved = (x, w_ih, w_hh, w_hr, gates, cp, cs, hp, lengths, reverse, b_ih is not None)

@@ -17,7 +17,7 @@ import numpy as np
 from numba import prange
 
 from .. import cpu_common as cc
-from .. import cpu_sync
+from .. import cpu_feed, cpu_sync
 from . import cell
 
 _step = cc.compile_pointwise(cell.step)
@@ -82,9 +82,9 @@ _forward_units, _backward_units, _recurrent_grads, _backward_part = map(
 
 
 @cc.kernel
-def _forward_loop(a, hp, hbuf, w_hh, P_hh, lengths, reverse, act, split, x1, w1, bias1):
-    """a [T, B, H]: in x W_ih^T + b (or x1, w1, bias1 to form it: cpu_common.step_inputs), out h_t (0 at
-    padding); hp [T, B, H] out; hbuf[0] = h0."""
+def _forward_loop(a, hp, hbuf, w_hh, P_hh, lengths, reverse, act, split, x1, w1, bias1, feed):
+    """a [T, B, H]: in x W_ih^T + b (or x1, w1, bias1 to form it: cpu_common.step_inputs; or made as the loop
+    runs: feed, gatecore.cpu_feed), out h_t (0 at padding); hp [T, B, H] out; hbuf[0] = h0."""
     lo = np.int64(0)                # not the literal 0: a literal argument compiles each callee once more
     T, B, H = a.shape
     rec = cc.aligned_zeros(B, H, a)
@@ -106,6 +106,16 @@ def _forward_loop(a, hp, hbuf, w_hh, P_hh, lengths, reverse, act, split, x1, w1,
                                    reverse, act, x1, w1, bias1)
                     cpu_sync.finish(sync, k, task)
                     task = cpu_sync.next_task(sync, k, ch)
+        return hbuf[T % 2]
+    if feed[5] > 0:                 # one thread runs the steps, another projects x ahead of them
+        for ch in prange(2):
+            if ch == 1:
+                cpu_feed.project(feed, a, reverse)
+                continue
+            for k in range(T):
+                cpu_feed.await_step(feed, k, a, reverse)
+                _forward_units(lo, H, lo, B, k, a, hp, w_hh, P_hh, rec, hbuf[k % 2], hbuf[1 - k % 2], lengths,
+                               reverse, act, x1, w1, bias1)
         return hbuf[T % 2]
     for k in range(T):
         _forward_units(lo, H, lo, B, k, a, hp, w_hh, P_hh, rec, hbuf[k % 2], hbuf[1 - k % 2], lengths, reverse, act, x1,
@@ -155,12 +165,12 @@ def forward(x, w_ih, w_hh, b_ih, b_hh, h0, lengths, reverse, nonlinearity, need_
     P_hh = cc.panels(w_hh, T, B)
     split = cc.step_split(B, 1, H, H, panel=cc.panel_units(P_hh), itemsize=x.dtype.itemsize)
     threaded = cc.aligns(split, T)                  # the arrays the loop writes start on a line
-    a, x1, w1, bias1 = cc.step_inputs(x, w_ih, None if b_ih is None else b_ih + b_hh, None, threaded)
+    a, x1, w1, bias1, feed = cpu_feed.inputs(x, w_ih, None if b_ih is None else b_ih + b_hh, None, threaded, split, H,
+                                             lengths, reverse)
     steps = T if need_tape else 1                   # no tape: one scratch row (cpu_common.tape_row)
     hp = cc.allocators(threaded, steps * B * H * x.dtype.itemsize)[0]((steps, B, H), x.dtype)
     hbuf = cc.initial_state(h0, B, H, x.dtype, threaded)
-    h_n = _forward_loop(a, hp, hbuf, cc.plain(w_hh), P_hh, lengths, reverse, act,
-                        split, x1, w1, bias1)
+    h_n = _forward_loop(a, hp, hbuf, cc.plain(w_hh), P_hh, lengths, reverse, act, split, x1, w1, bias1, feed)
     saved = None
     if need_tape:
         saved = (x, w_ih, w_hh, a, hp, lengths, reverse, act, b_ih is not None)
