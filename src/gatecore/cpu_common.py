@@ -525,11 +525,13 @@ def _pack_gemm_parallel(out, w, v, bias, P, rows, tasks):
 
 def _owned_panels(M, N, K, itemsize):
     """Whether matmul packs b [K, N] on the threads that read it (_pack_gemm_parallel): a threaded product
-    (gemm's rule) whose panels take at most config.CPU_PACK_GEMM_MAX_BYTES (a thread's share stays in its L2
-    while every row passes) and share out evenly over the threads (else one thread waits on the other)."""
+    (gemm's rule) of M <= N / 2 rows (each thread then reads all of a: at M = N a whole LSTM forward gained
+    nothing, T=16 B=64 H=256 lost 3%), whose panels take at most config.CPU_PACK_GEMM_MAX_BYTES (a thread's share
+    stays in its L2 while every row passes) and share out evenly over the threads (else one waits on the other)."""
     threads = num_threads()
     panels = -(-N // (PANEL_BYTES // itemsize))
-    return K > 0 and 2 * M <= N and _parallel(M * N * K) and panels * K * PANEL_BYTES <= config.CPU_PACK_GEMM_MAX_BYTES \
+    return K > 0 and 2 * M <= N and _parallel(M * N * K) \
+        and panels * K * PANEL_BYTES <= config.CPU_PACK_GEMM_MAX_BYTES \
         and panels >= threads and (panels % threads == 0 or panels >= 4 * threads)
 
 
