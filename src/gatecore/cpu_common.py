@@ -398,21 +398,19 @@ def _gemm_block(out, P, v, bias, b0, b1, ka, kb, add, n0, n1):
                 o[j] += c[j]
 
 
+@inline
+def gemm_rows(out, P, v, bias, b0, b1, n0, n1, rows, add):
+    """out[b0:b1, n0:n1] of gemm(v, P, N, bias, out, add) on the calling thread, in blocks of `rows` rows (over
+    all of k): the bits of the whole gemm whatever b0, b1, n0 and n1 (packed_products' sums do not depend on
+    them)."""
+    for r0 in range(b0, b1, rows):
+        _gemm_block(out, P, v, bias, r0, min(b1, r0 + rows), np.int64(0), P.shape[1], add, n0, n1)
+
+
 @numba.njit(**JIT)
 def _gemm_serial(out, P, v, bias, rows, add):
-    M = out.shape[0]
-    for b0 in range(0, M, rows):
-        _gemm_block(out, P, v, bias, b0, min(M, b0 + rows), np.int64(0), P.shape[1], add, np.int64(0),
-                    out.shape[1])           # (a literal 0 compiles each callee once more)
-
-
-@inline
-def gemm_rows(out, P, v, bias, b0, b1):
-    """Rows [b0, b1) of gemm(v, P, N, bias, out) on the calling thread, in blocks of config.CPU_ROW_BLOCK rows:
-    the bits of the whole gemm whatever b0 and b1 (packed_products' sums do not depend on the rows)."""
-    for r0 in range(b0, b1, config.CPU_ROW_BLOCK):
-        _gemm_block(out, P, v, bias, r0, min(b1, r0 + config.CPU_ROW_BLOCK), np.int64(0), P.shape[1], False,
-                    np.int64(0), out.shape[1])
+    lo = np.int64(0)                # not the literal 0: a literal argument compiles each callee once more
+    gemm_rows(out, P, v, bias, lo, out.shape[0], lo, out.shape[1], rows, add)
 
 
 @kernel
@@ -518,9 +516,7 @@ def _pack_gemm_parallel(out, w, v, bias, P, rows, tasks):
         p0 = np.int64(c) * P.shape[0] // tasks
         p1 = (np.int64(c) + 1) * P.shape[0] // tasks
         cpu_packed.pack_transposed(P, w, p0, p1)
-        n0, n1 = p0 * PW, min(N, p1 * PW)
-        for b0 in range(0, M, rows):
-            _gemm_block(out, P, v, bias, b0, min(M, b0 + rows), np.int64(0), P.shape[1], False, n0, n1)
+        gemm_rows(out, P, v, bias, np.int64(0), M, p0 * PW, min(N, p1 * PW), rows, False)
 
 
 def _owned_panels(M, N, K, itemsize):
@@ -556,9 +552,9 @@ def matmul(a, b, bias=None, line_aligned=False, panels=None):
     prepacked weight keeps), called only where b is packed. Without it, b = W^T packs on the threads that read
     its panels where _owned_panels says so (_pack_gemm_parallel: the same bits)."""
     M, N = a.shape[0], b.shape[1]
+    bias = none(a.dtype, 1) if bias is None else bias
     if few_rows(M, N):
         bT, K = b.T, a.shape[1]
-        bias = none(a.dtype, 1) if bias is None else bias
         if K == 0:
             return np.zeros((M, N), a.dtype) + bias
         parallel = _parallel(N * M * K)
@@ -570,7 +566,6 @@ def matmul(a, b, bias=None, line_aligned=False, panels=None):
         return _gemm_transposed(P, bT, bias, M, config.CPU_ROW_BLOCK, parallel, k_block(P))
     if panels is None and cpu_packed.transposed(b) and _owned_panels(M, N, a.shape[1], a.itemsize):
         out = aligned((M, N), a.dtype)      # on a line: the threads' columns meet at whole lines
-        bias = none(a.dtype, 1) if bias is None else bias
         _pack_gemm_parallel(out, b.T, a, bias, cpu_packed.empty_panels(b), config.CPU_ROW_BLOCK, num_threads())
         return out
     P = pack(b) if panels is None else panels()

@@ -77,7 +77,8 @@ def _run(feed, task, gates, reverse):
     k0 = task * steps
     k1 = min(T, k0 + steps)
     t0, t1 = (T - k1, T - k0) if reverse else (k0, k1)
-    cc.gemm_rows(gates.reshape((T * B, GH)), P, xr, bias, t0 * B, t1 * B)
+    cc.gemm_rows(gates.reshape((T * B, GH)), P, xr, bias, t0 * B, t1 * B, np.int64(0), GH, config.CPU_ROW_BLOCK,
+                 False)
 
 
 @numba.njit(cache=config.CACHE, nogil=True)
