@@ -29,9 +29,10 @@ from hypothesis import strategies as st
 from gatecore import config
 from tests import support
 
-PATHS = {"serial": {"CPU_PARALLEL_MIN_WORK": 1 << 62, "CPU_ROW_SPLIT_MIN_WORK": 1 << 62, "CPU_PACKED_MIN_STEPS": 32},
-         "threads": {"CPU_PARALLEL_MIN_WORK": 0, "CPU_ROW_SPLIT_MIN_WORK": 0, "CPU_PACKED_MIN_STEPS": 2,
-                     "CPU_ROW_BLOCK": 3}}
+PATHS = {"serial": {"CPU_PARALLEL_MIN_WORK": 1 << 62, "CPU_GEMM_PARALLEL_MIN_WORK": 1 << 62,
+                    "CPU_ROW_SPLIT_MIN_WORK": 1 << 62, "CPU_PACKED_MIN_STEPS": 32},
+         "threads": {"CPU_PARALLEL_MIN_WORK": 0, "CPU_GEMM_PARALLEL_MIN_WORK": 0, "CPU_ROW_SPLIT_MIN_WORK": 0,
+                     "CPU_PACKED_MIN_STEPS": 2, "CPU_ROW_BLOCK": 3}}
 PATH_NAMES = list(PATHS)
 
 

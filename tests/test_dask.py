@@ -122,6 +122,7 @@ def test_cpu_backend_blocks_of_2_or_more_steps_and_sequences_equal_the_whole_cal
         for chunks in [(9, 4, 20), (3, 3, 20), two_step_blocks, two_row_blocks]:
             compare(layer, x, da.from_array(x, chunks=chunks), state, lengths, exact=True)
         monkeypatch.setattr(gc.config, "CPU_PARALLEL_MIN_WORK", 0)
+        monkeypatch.setattr(gc.config, "CPU_GEMM_PARALLEL_MIN_WORK", 0)
         monkeypatch.setattr(gc.config, "CPU_ROW_BLOCK", 3)
         for chunks in [(9, 11, 20), (3, 4, 20), two_step_blocks]:
             compare(layer, x, da.from_array(x, chunks=chunks), state, lengths, exact=True)

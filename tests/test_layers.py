@@ -393,13 +393,13 @@ def test_concurrent_directions_give_the_same_result(monkeypatch, backend):
 def test_concurrent_cpu_directions_keep_their_gemms_on_their_threads(monkeypatch):
     """Directions that run at once (one Python thread each) must not both launch parallel regions: a layer whose
     steps are small but whose input projection and weight gradients would go parallel (T*B*4H*I above
-    config.CPU_PARALLEL_MIN_WORK) runs every GEMM serially, forward and backward, and gives the sequential
+    config.CPU_GEMM_PARALLEL_MIN_WORK) runs every GEMM serially, forward and backward, and gives the sequential
     result."""
     from gatecore import cpu_common, layers
     if numba.get_num_threads() < 2:
         pytest.skip("directions run concurrently only with 2 or more Numba threads")
     T, B, I, H = 64, 2, 600, 16
-    assert T * B * 4 * H * I >= gc.config.CPU_PARALLEL_MIN_WORK and cpu_common.one_thread_each(B, 4, H, H)
+    assert T * B * 4 * H * I >= gc.config.CPU_GEMM_PARALLEL_MIN_WORK and cpu_common.one_thread_each(B, 4, H, H)
     x = np.random.default_rng(0).standard_normal((T, B, I)).astype(np.float32)
     dy = np.random.default_rng(1).standard_normal((T, B, 2 * H)).astype(np.float32)
     sequential = gc.LSTM(I, H, bidirectional=True, dtype=np.float32, backend="cpu", seed=2)

@@ -79,9 +79,15 @@ CPU_PACKED_MIN_STEPS = 32
 # (each output's sum does not depend on the order of the outputs).
 CPU_ZIGZAG_MIN_BYTES = int(os.environ.get("GATECORE_CPU_ZIGZAG_MIN_BYTES", 1 << 21))
 ZIGZAG_CHUNK_BYTES = 1 << 16    # rows of W per products() call when walking down (whole panels on P)
-# The GEMMs around the time loop (cpu_common.gemm) run on Numba's threads, in tasks of this many rows, from
-# CPU_PARALLEL_MIN_WORK multiply-adds up
+# The GEMMs around the time loop (cpu_common.gemm, matmul, pack) run on Numba's threads, in tasks of this many
+# rows, from CPU_GEMM_PARALLEL_MIN_WORK multiply-adds up. Whole calls, float32, 2 threads, I = H, 4M vs 1M in one
+# process, alternating, median us (benchmarks/probes/config_toggle_ab.py, same bits): GRU T=16 B=1 H=256 forward
+# 253 -> 209 and 249 -> 218 (its few-rows projection, 3.1M, had run on one thread), fwd+bwd 1031 -> 951; LSTM
+# T=32 B=1 H=128 210 -> 189; GRU T=16 B=16 H=64 213 -> 202; LSTM fwd+bwd T=128 B=1 H=64 548 -> 527; 14 other
+# points 0.99-1.04. At 256k the points that then flip lost: LSTM T=16 B=1 H=64 61 -> 67, its fwd+bwd 159 -> 183,
+# RNN T=128 B=1 H=64 80 -> 95 (probes_session23.txt)
 CPU_ROW_BLOCK = 64
+CPU_GEMM_PARALLEL_MIN_WORK = int(os.environ.get("GATECORE_CPU_GEMM_PARALLEL_MIN_WORK", 1 << 20))
 # ... each task over all of k when the packed operand has at most this many bytes (cpu_common.k_block), else in
 # blocks of 256 k. Median GFLOP/s, 2 threads, this 2-core AMD EPYC Zen 5, blocks vs all of k (same bits):
 # M x K x N = 8192 x 512 x 2048 (P 4 MB) 297 vs 310, 8192 x 2048 x 512 283 vs 367, 2048 x 512 x 2048 291 vs 333,

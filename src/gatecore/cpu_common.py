@@ -452,7 +452,7 @@ def gemm(v, P, N, bias=None, out=None, add=False):
     is bitwise the one over both ranges in one call).
 
     In blocks of config.CPU_ROW_BLOCK rows (a block's rows of v stay in cache while P passes): with less than
-    config.CPU_PARALLEL_MIN_WORK multiply-adds on the calling thread, else as tasks on Numba's threads, k cut
+    config.CPU_GEMM_PARALLEL_MIN_WORK multiply-adds on the calling thread, else as tasks on Numba's threads, k cut
     into blocks of K_BLOCK (a block of P is shared by the tasks while it is in cache). Every output is
     packed_products' fixed sum: the result does not depend on M, the thread count or the tasks. The cpu
     backend's only GEMM: OpenBLAS's threads spin for a while after each call and then take the cores from
@@ -494,7 +494,7 @@ def pack(m):
     flipped = cpu_packed.transposed(m)
     one_panel = m.shape[1] * m.itemsize <= PANEL_BYTES
     if m.nbytes < config.CPU_PACK_PARALLEL_MIN_BYTES or (flipped and one_panel) \
-            or not _parallel(config.CPU_PARALLEL_MIN_WORK):
+            or not _parallel(config.CPU_GEMM_PARALLEL_MIN_WORK):
         return cpu_packed.pack(m)
     P = cpu_packed.empty_panels(m)
     if flipped:
@@ -533,7 +533,7 @@ def _owned_panels(M, N, K, itemsize):
 
 def _parallel(work):
     """Whether a GEMM-sized job of `work` multiply-adds runs on Numba's threads (gemm's rule)."""
-    return work >= config.CPU_PARALLEL_MIN_WORK and not on_one_thread() and num_threads() > 1
+    return work >= config.CPU_GEMM_PARALLEL_MIN_WORK and not on_one_thread() and num_threads() > 1
 
 
 def few_rows(M, N):
