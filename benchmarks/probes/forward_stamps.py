@@ -1,6 +1,7 @@
 """Where one LSTM cpu forward call's time goes, the backend's forward() retraced with a clock between its pieces
 (lengths and bias, W_hh panels, split, allocations and chunks, step_inputs = the input GEMM, the loop, the copy of h_n), float32,
-no tape, min and median of 300 calls. Run: python benchmarks/probes/forward_stamps.py T B H"""
+no tape, min and median of 300 calls (step_inputs and the loop summed over the time chunks). Run:
+python benchmarks/probes/forward_stamps.py T B H [calls [warm-up calls]]"""
 import time, sys, numpy as np
 from gatecore.lstm import cpu as lc
 from gatecore import cpu_feed; import numpy; idle = cpu_feed.idle(numpy.dtype(numpy.float32))   # not fed
@@ -29,17 +30,23 @@ def fwd(st):
     runs = cc.time_chunks(x, y, lengths, False, 4 * H, False)
     P_ih = cc.input_weights(w_ih, runs)
     t3=pc()
+    nruns.append(len(runs))
+    si = lo = 0.0
     for x_c, y_c, lengths_c in runs:
+        ta = pc()
         gates, x1, w1, bias1 = cc.step_inputs(x_c, w_ih, bias, P_ih, threaded)
-        t4=pc()
+        tb = pc()
         h_n = lc._forward_loop(gates, cp, cs, hp, y_c, hbuf, c, w_hh, P_hh, w_hr_k, P_hr, lengths_c, False, split, x1, w1, bias1, idle)
-    t5=pc()
+        tc = pc(); si += tb - ta; lo += tc - tb
+    t4 = t3 + si; t5 = t4 + lo
     r = y, h_n.copy(), c
     t6=pc()
     st.append([t1-t0,t2-t1,t3-t2,t4-t3,t5-t4,t6-t5,t6-t0])
-st=[]
-for i in range(20): fwd([])
-for i in range(300): fwd(st)
+st=[]; nruns=[]
+for i in range(int(sys.argv[5]) if len(sys.argv) > 5 else 20): fwd([])
+for i in range(int(sys.argv[4]) if len(sys.argv) > 4 else 300): fwd(st)
 a=np.array(st)*1e6
 for n,col in zip(["lengths,bias","panels","split/allocs/chunks","step_inputs","loop","copy","total"],a.T):
     print(f"{n:14s} min {col.min():7.1f} med {np.median(col):7.1f}")
+
+print("runs", nruns[-1])
