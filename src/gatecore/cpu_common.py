@@ -493,8 +493,7 @@ def pack(m):
     W_hh^T of an H = 256 LSTM (1 MB) took 51-88 us of a T=16 B=16 forward's ~0.9 ms on one thread."""
     flipped = cpu_packed.transposed(m)
     one_panel = m.shape[1] * m.itemsize <= PANEL_BYTES
-    if m.nbytes < config.CPU_PACK_PARALLEL_MIN_BYTES or (flipped and one_panel) \
-            or not _parallel(config.CPU_GEMM_PARALLEL_MIN_WORK):
+    if m.nbytes < config.CPU_PACK_PARALLEL_MIN_BYTES or (flipped and one_panel) or not threads_free():
         return cpu_packed.pack(m)
     P = cpu_packed.empty_panels(m)
     if flipped:
@@ -531,9 +530,15 @@ def _owned_panels(M, N, K, itemsize):
         and panels >= threads and (panels % threads == 0 or panels >= 4 * threads)
 
 
+def threads_free():
+    """Whether a call may start a parallel region here: Numba has more than one thread and the calling thread's
+    calls do not stay on it (on_this_thread())."""
+    return num_threads() > 1 and not on_one_thread()
+
+
 def _parallel(work):
     """Whether a GEMM-sized job of `work` multiply-adds runs on Numba's threads (gemm's rule)."""
-    return work >= config.CPU_GEMM_PARALLEL_MIN_WORK and not on_one_thread() and num_threads() > 1
+    return work >= config.CPU_GEMM_PARALLEL_MIN_WORK and threads_free()
 
 
 def few_rows(M, N):
@@ -685,11 +690,9 @@ def step_split(B, G, H, R, backward=False, panel=0, itemsize=0):
     config.CPU_ROW_SPLIT_ANY_WEIGHTS_ROWS rows, else chunks() (hidden units, a
     barrier per pass: cpu_sync) or 1; 1 inside on_this_thread(). panel: the width of the product's panels
     (panel_units)."""
-    if on_one_thread():
+    if not threads_free():
         return 1
     threads = num_threads()
-    if threads == 1:
-        return 1
     if _row_split(B, G, H, R, threads, 0 if backward else G * H * R * itemsize):
         return -threads
     return chunks(B, G, H, R, config.CPU_PARALLEL_MIN_WEIGHTS_BACKWARD if backward else config.CPU_PARALLEL_MIN_WEIGHTS,

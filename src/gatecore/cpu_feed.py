@@ -42,7 +42,7 @@ def fed(split, x, GH, R, lengths, reverse):
     rows of W_ih) has config.CPU_FEED_MIN_WORK multiply-adds or more (config.CPU_FEED_ROWS 0: never)."""
     T, B, I = x.shape
     return config.CPU_FEED_ROWS > 0 and split == 1 and T * B >= config.CPU_ROW_BLOCK and I <= 2 * R \
-        and T * B * GH * I >= config.CPU_FEED_MIN_WORK and cc.num_threads() > 1 and not cc.on_one_thread() \
+        and T * B * GH * I >= config.CPU_FEED_MIN_WORK and cc.threads_free() \
         and not (reverse and lengths.min() < T)
 
 
