@@ -102,14 +102,12 @@ def test_gemm_over_all_of_k_or_in_blocks_gives_the_same_bits(dtype, M, K, N, mon
     rng = np.random.default_rng(M + K)
     v, m, bias = (rng.standard_normal(s).astype(dtype) for s in ((M, K), (K, N), (N,)))
     P = cpu_common.pack(m)
-    monkeypatch.setattr(config, "CPU_PARALLEL_MIN_WORK", 0)
     monkeypatch.setattr(config, "CPU_GEMM_PARALLEL_MIN_WORK", 0)
     got = {}
     for name, limit in (("full", 1 << 62), ("blocks", 0)):
         monkeypatch.setattr(config, "CPU_GEMM_FULL_K_MAX_BYTES", limit)
         assert cpu_common.k_block(P) == (K if name == "full" else cpu_common.K_BLOCK)
         got[name] = cpu_common.gemm(v, P, N, bias)
-    monkeypatch.setattr(config, "CPU_PARALLEL_MIN_WORK", 1 << 62)
     monkeypatch.setattr(config, "CPU_GEMM_PARALLEL_MIN_WORK", 1 << 62)
     got["serial"] = cpu_common.gemm(v, P, N, bias)
     assert np.array_equal(got["full"], got["blocks"]) and np.array_equal(got["full"], got["serial"])
@@ -128,7 +126,6 @@ def test_matmul_packing_on_the_threads_that_read_the_panels_gives_gemms_bits(two
     rng = np.random.default_rng(M + K + N)
     a, w = (rng.standard_normal(s).astype(dtype) for s in ((M, K), (N, K)))
     bias = rng.standard_normal(N).astype(dtype) if with_bias else None
-    monkeypatch.setattr(config, "CPU_PARALLEL_MIN_WORK", 0)
     monkeypatch.setattr(config, "CPU_GEMM_PARALLEL_MIN_WORK", 0)
     monkeypatch.setattr(config, "CPU_PACK_GEMM_MAX_BYTES", 1 << 62)
     assert cpu_common._owned_panels(M, N, K, a.itemsize)
@@ -176,7 +173,6 @@ def test_weight_grads_in_transposed_chunks_give_the_bits_of_one_gemm_on_the_view
     rng = np.random.default_rng(T * B + M)
     da = rng.standard_normal((T, B, M)).astype(dtype)
     x, h = (rng.standard_normal((T, B, n)).astype(dtype) for n in (N, N + 5))
-    monkeypatch.setattr(config, "CPU_PARALLEL_MIN_WORK", 0 if parallel else 1 << 62)
     monkeypatch.setattr(config, "CPU_GEMM_PARALLEL_MIN_WORK", 0 if parallel else 1 << 62)
     monkeypatch.setattr(config, "CPU_GRAD_CHUNK_BYTES", 0)
     view = cpu_common.weight_grads(da, (x, h), (M, M // 2))
