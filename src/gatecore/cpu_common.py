@@ -690,9 +690,11 @@ def step_split(B, G, H, R, backward=False, panel=0, itemsize=0):
     config.CPU_ROW_SPLIT_ANY_WEIGHTS_ROWS rows, else chunks() (hidden units, a
     barrier per pass: cpu_sync) or 1; 1 inside on_this_thread(). panel: the width of the product's panels
     (panel_units)."""
-    if not threads_free():
+    if on_one_thread():
         return 1
-    threads = num_threads()
+    threads = num_threads()         # (asked once: threads_free() would ask again, ~0.3 us on a small call's path)
+    if threads == 1:
+        return 1
     if _row_split(B, G, H, R, threads, 0 if backward else G * H * R * itemsize):
         return -threads
     return chunks(B, G, H, R, config.CPU_PARALLEL_MIN_WEIGHTS_BACKWARD if backward else config.CPU_PARALLEL_MIN_WEIGHTS,
