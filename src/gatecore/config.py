@@ -117,6 +117,10 @@ CPU_POOL_MIN_BYTES = int(os.environ.get("GATECORE_CPU_POOL_MIN_BYTES", 1 << 17))
 # ... and a thread's pool holds at most this many bytes (larger arrays come from malloc every call)
 CPU_POOL_MAX_BYTES = int(os.environ.get("GATECORE_CPU_POOL_MAX_BYTES", 1 << 28))
 
+# a forward on one thread whose pre-activations take fewer bytes runs as one compiled call (gatecore.cpu_small);
+# at or under CPU_POOL_MIN_BYTES, so that none of its arrays would come from the pool; 0: never
+CPU_SMALL_MAX_BYTES = int(os.environ.get("GATECORE_CPU_SMALL_MAX_BYTES", 1 << 17))
+
 # The weight gradients' GEMMs (cpu_common.weight_grads) read da^T transposed into a buffer, this many bytes of it
 # per chunk of k (0: as a view of da, every task copying its slices). Float32, 2 threads, this session's 2-vCPU
 # AMD EPYC (Zen 4, KVM), view vs chunks in one process, alternating, median (benchmarks/probes/weight_grads_ab.py):

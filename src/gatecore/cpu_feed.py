@@ -39,11 +39,12 @@ def fed(split, x, GH, R, lengths, reverse):
     LSTM T=16 B=1 H=64 packing W_ih^T first made feeding 61 -> 81 us, at T=32 95 -> 105), each step reads one time
     of x (not reverse over sequences of different lengths) and its projection (I wide) costs a step no more than
     twice the recurrent product (R wide), so that a thread making it stays ahead, and the projection (G*H = GH
-    rows of W_ih) has config.CPU_FEED_MIN_WORK multiply-adds or more (config.CPU_FEED_ROWS 0: never)."""
+    rows of W_ih) has config.CPU_FEED_MIN_WORK multiply-adds or more (config.CPU_FEED_ROWS 0: never). lengths:
+    int64 [B], or None (every sequence full)."""
     T, B, I = x.shape
     return config.CPU_FEED_ROWS > 0 and split == 1 and T * B >= config.CPU_ROW_BLOCK and I <= 2 * R \
         and T * B * GH * I >= config.CPU_FEED_MIN_WORK and cc.threads_free() \
-        and not (reverse and lengths.min() < T)
+        and not (reverse and lengths is not None and lengths.min() < T)
 
 
 def inputs(x, w_ih, bias, P_ih, line_aligned, split, R, lengths, reverse):

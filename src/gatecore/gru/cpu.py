@@ -18,11 +18,12 @@ t), x and the weights. Backward runs the loop backwards for dxp = dL/d(x-parts) 
 """
 from __future__ import annotations
 
+import numba
 import numpy as np
 from numba import prange
 
-from .. import cpu_common as cc
-from .. import cpu_feed, cpu_pool, cpu_sync
+from .. import config, cpu_common as cc
+from .. import cpu_feed, cpu_pool, cpu_small, cpu_sync
 from . import cell
 
 _step = cc.compile_pointwise(cell.step)
@@ -276,11 +277,54 @@ def _backward_loop(gates, hn, hp, P_rz, P_n, dy, dh, lengths, reverse, lbr, spli
                            p_rz, p_n, lengths, reverse, lbr)
 
 
+@numba.njit(**cc.JIT)
+def _small_forward(x, w_ih, w_hh, b_ih, b_hh, h0, lengths, reverse, lbr, P_hh, need_tape, row_block, feed):
+    """forward() as one compiled call (gatecore.cpu_small): b_ih, b_hh, h0 and lengths empty where not given;
+    returns (y, h_n, gates, hn, hp, lengths)."""
+    T, B, _ = x.shape
+    H = w_hh.shape[1]
+    bias = cpu_small.bias_sum(b_ih, b_hh)
+    b_hn = np.zeros(H, x.dtype)
+    if lbr and b_ih.shape[0] > 0:
+        bias[2 * H:] = b_ih[2 * H:]
+        b_hn = b_hh[2 * H:].copy()
+    gates, x1, w1, bias1 = cpu_small.inputs(x, w_ih, bias, row_block)
+    steps = T if need_tape else 1
+    hn = np.empty((steps, B, H), x.dtype)
+    hp = np.empty((steps, B, H), x.dtype)
+    lengths, y = cpu_small.lengths_and_outputs(lengths, T, B, H, x)
+    hbuf = cpu_small.state(h0, B, H, x)
+    h_n = _forward_loop(gates, hn, hp, y, hbuf, w_hh, P_hh, b_hn, lengths, reverse, lbr, np.int64(1), x1, w1, bias1,
+                        feed)
+    return y, h_n.copy(), gates, hn, hp, lengths
+
+
 def forward(x, w_ih, w_hh, b_ih, b_hh, h0, lengths, reverse, linear_before_reset, need_tape):
     """GRU forward (contract in gatecore.backends): returns (y, h_n, saved or None)."""
     T, B, _ = x.shape
     H = w_hh.shape[1]
     lbr = bool(linear_before_reset)
+    P_hh = cc.panels(w_hh, T, B)
+    split = cc.step_split(B, 3, H, H, panel=cc.panel_units(P_hh), itemsize=x.dtype.itemsize)
+    if cpu_small.takes(x, w_ih, H, split, lengths, reverse):
+        none1 = cc.none(x.dtype, 1)
+        y, h_n, gates, hn, hp, lengths = _small_forward(
+            x, cc.plain(w_ih), cc.plain(w_hh), none1 if b_ih is None else b_ih, none1 if b_hh is None else b_hh,
+            cc.none(x.dtype, 2) if h0 is None else h0, cpu_small.NO_LENGTHS if lengths is None else lengths, reverse,
+            lbr, P_hh, need_tape, config.CPU_ROW_BLOCK, cpu_feed.idle(x.dtype))
+    else:
+        y, h_n, gates, hn, hp, lengths = _general_forward(x, w_ih, w_hh, b_ih, b_hh, h0, lengths, reverse, lbr,
+                                                          need_tape, P_hh, split)
+    saved = None
+    if need_tape:
+        saved = (x, w_ih, w_hh, gates, hn, hp, lengths, reverse, lbr, b_ih is not None)
+    return y, h_n, saved
+
+
+def _general_forward(x, w_ih, w_hh, b_ih, b_hh, h0, lengths, reverse, lbr, need_tape, P_hh, split):
+    """forward() from Python, any size and path: (y, h_n, gates, hn, hp, lengths)."""
+    T, B, _ = x.shape
+    H = w_hh.shape[1]
     given_lengths, lengths = lengths, cc.full_lengths(lengths, T, B)
     b_hn = np.zeros(H, x.dtype)
     bias = None
@@ -289,8 +333,6 @@ def forward(x, w_ih, w_hh, b_ih, b_hh, h0, lengths, reverse, linear_before_reset
         if lbr:
             bias[2 * H:] = b_ih[2 * H:]
             b_hn = b_hh[2 * H:]
-    P_hh = cc.panels(w_hh, T, B)
-    split = cc.step_split(B, 3, H, H, panel=cc.panel_units(P_hh), itemsize=x.dtype.itemsize)
     threaded = cc.aligns(split, T)                  # the arrays the loop writes start on a line
     steps = T if need_tape else 1                   # no tape: one scratch row (cpu_common.tape_row)
     empty = cc.allocators(threaded, steps * B * H * x.dtype.itemsize)[0]
@@ -304,10 +346,7 @@ def forward(x, w_ih, w_hh, b_ih, b_hh, h0, lengths, reverse, linear_before_reset
         gates, x1, w1, bias1, feed = cpu_feed.inputs(x_c, w_ih, bias, P_ih, threaded, split, H, lengths_c, reverse)
         h_n = _forward_loop(gates, hn, hp, y_c, hbuf, cc.plain(w_hh), P_hh, b_hn, lengths_c, reverse, lbr,
                             split, x1, w1, bias1, feed)
-    saved = None
-    if need_tape:
-        saved = (x, w_ih, w_hh, gates, hn, hp, lengths, reverse, lbr, b_ih is not None)
-    return y, h_n.copy(), saved
+    return y, h_n.copy(), gates, hn, hp, lengths
 
 
 def backward(saved, dy, dh_n):

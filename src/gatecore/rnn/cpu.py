@@ -13,11 +13,12 @@ da = dL/da_t [T, B, H], then dx = da W_ih, dW_ih = da^T x, dW_hh = da^T hp, db =
 """
 from __future__ import annotations
 
+import numba
 import numpy as np
 from numba import prange
 
-from .. import cpu_common as cc
-from .. import cpu_feed, cpu_sync
+from .. import config, cpu_common as cc
+from .. import cpu_feed, cpu_small, cpu_sync
 from . import cell
 
 _step = cc.compile_pointwise(cell.step)
@@ -156,26 +157,49 @@ def _backward_loop(hs, P_hh, dy, dh, lengths, reverse, act, split, da):
             _backward_part(p, k, lo, H, lo, B, hs, P_hh, dy, dh, da, da_k, dhr, lengths, reverse, act)
 
 
+@numba.njit(**cc.JIT)
+def _small_forward(x, w_ih, w_hh, b_ih, b_hh, h0, lengths, reverse, act, P_hh, need_tape, row_block, feed):
+    """forward() as one compiled call (gatecore.cpu_small): b_ih, b_hh, h0 and lengths empty where not given;
+    returns (a, h_n, hp, lengths), a [T, B, H] = y."""
+    T, B, _ = x.shape
+    H = w_hh.shape[1]
+    a, x1, w1, bias1 = cpu_small.inputs(x, w_ih, cpu_small.bias_sum(b_ih, b_hh), row_block)
+    hp = np.empty((T if need_tape else 1, B, H), x.dtype)
+    if lengths.shape[0] == 0:
+        lengths = np.full(B, T, np.int64)
+    hbuf = cpu_small.state(h0, B, H, x)
+    h_n = _forward_loop(a, hp, hbuf, w_hh, P_hh, lengths, reverse, act, np.int64(1), x1, w1, bias1, feed)
+    return a, h_n.copy(), hp, lengths
+
+
 def forward(x, w_ih, w_hh, b_ih, b_hh, h0, lengths, reverse, nonlinearity, need_tape):
     """RNN forward (contract in gatecore.backends): returns (y, h_n, saved or None)."""
     T, B, _ = x.shape
     H = w_hh.shape[0]
-    lengths = cc.full_lengths(lengths, T, B)
     act = _ACT[nonlinearity]
     P_hh = cc.panels(w_hh, T, B)
     split = cc.step_split(B, 1, H, H, panel=cc.panel_units(P_hh), itemsize=x.dtype.itemsize)
-    threaded = cc.aligns(split, T)                  # the arrays the loop writes start on a line
-    a, x1, w1, bias1, feed = cpu_feed.inputs(x, w_ih, None if b_ih is None else b_ih + b_hh, None, threaded, split, H,
-                                             lengths, reverse)
-    steps = T if need_tape else 1                   # no tape: one scratch row (cpu_common.tape_row)
-    hp = cc.allocators(threaded, steps * B * H * x.dtype.itemsize)[0]((steps, B, H), x.dtype)
-    hbuf = cc.initial_state(h0, B, H, x.dtype, threaded)
-    h_n = _forward_loop(a, hp, hbuf, cc.plain(w_hh), P_hh, lengths, reverse, act, split, x1, w1, bias1, feed)
+    if cpu_small.takes(x, w_ih, H, split, lengths, reverse):
+        none1 = cc.none(x.dtype, 1)
+        a, h_n, hp, lengths = _small_forward(
+            x, cc.plain(w_ih), cc.plain(w_hh), none1 if b_ih is None else b_ih, none1 if b_hh is None else b_hh,
+            cc.none(x.dtype, 2) if h0 is None else h0, cpu_small.NO_LENGTHS if lengths is None else lengths, reverse,
+            act, P_hh, need_tape, config.CPU_ROW_BLOCK, cpu_feed.idle(x.dtype))
+    else:
+        lengths = cc.full_lengths(lengths, T, B)
+        threaded = cc.aligns(split, T)                  # the arrays the loop writes start on a line
+        a, x1, w1, bias1, feed = cpu_feed.inputs(x, w_ih, None if b_ih is None else b_ih + b_hh, None, threaded,
+                                                 split, H, lengths, reverse)
+        steps = T if need_tape else 1                   # no tape: one scratch row (cpu_common.tape_row)
+        hp = cc.allocators(threaded, steps * B * H * x.dtype.itemsize)[0]((steps, B, H), x.dtype)
+        hbuf = cc.initial_state(h0, B, H, x.dtype, threaded)
+        h_n = _forward_loop(a, hp, hbuf, cc.plain(w_hh), P_hh, lengths, reverse, act, split, x1, w1, bias1,
+                            feed).copy()
     saved = None
     if need_tape:
         saved = (x, w_ih, w_hh, a, hp, lengths, reverse, act, b_ih is not None)
         a = a.copy()
-    return a, h_n.copy(), saved
+    return a, h_n, saved
 
 
 def backward(saved, dy, dh_n):
