@@ -21,9 +21,9 @@ def two_threads():
 @pytest.fixture(autouse=True)
 def small_feeds(monkeypatch):
     """Small test shapes fed (their projections are under config.CPU_FEED_MIN_WORK), and those not fed on the
-    general path too (the one compiled call of gatecore.cpu_small has no feed to count)."""
+    general path too (the one compiled call of gatecore.cpu_compiled has no feed to count)."""
     monkeypatch.setattr(config, "CPU_FEED_MIN_WORK", 0)
-    monkeypatch.setattr(config, "CPU_SMALL_MAX_BYTES", 0)
+    monkeypatch.setattr(config, "CPU_COMPILED_MAX_BYTES", 0)
 
 
 def _arrays(cell, T, B, I, H, proj, dtype, seed):

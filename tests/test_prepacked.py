@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import gatecore as gc
-from gatecore import cpu_common
+from gatecore import config, cpu_common
 from tests import support
 
 CASES = [("lstm", {}), ("gru", {"linear_before_reset": True}), ("gru", {"linear_before_reset": False}),
@@ -68,12 +68,15 @@ def test_packings_are_made_once(monkeypatch):
     made = []
     original = cpu_common.pack
     monkeypatch.setattr(cpu_common, "pack", lambda m: made.append(m.shape) or original(m))
-    run("lstm", packed, {}, False)
-    assert all(packed[k]._packings[key] is kept[k][key] for k in kept for key in kept[k])
     weight_shapes = {problem[k].shape for k in kept} | {problem[k].T.shape for k in kept}
-    assert not weight_shapes & set(made)          # only the per-call operands were packed (x for dW)
+    for compiled_max in (config.CPU_COMPILED_MAX_BYTES, 0):     # the forward as one compiled call, and not
+        monkeypatch.setattr(config, "CPU_COMPILED_MAX_BYTES", compiled_max)
+        run("lstm", packed, {}, False)
+        assert all(packed[k]._packings[key] is kept[k][key] for k in kept for key in kept[k])
+        assert not weight_shapes & set(made)      # only the per-call operands were packed (x for dW)
     run("lstm", problem, {}, False)
-    assert weight_shapes <= set(made)              # while plain weights are packed at every call
+    assert weight_shapes <= set(made)              # while plain weights are packed at every call (the general
+    # path's forward packs them with pack(); the compiled call packs them inside, test_cpu_compiled)
 
 
 def test_prepacked_weights_cannot_change():

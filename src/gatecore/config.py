@@ -117,9 +117,13 @@ CPU_POOL_MIN_BYTES = int(os.environ.get("GATECORE_CPU_POOL_MIN_BYTES", 1 << 17))
 # ... and a thread's pool holds at most this many bytes (larger arrays come from malloc every call)
 CPU_POOL_MAX_BYTES = int(os.environ.get("GATECORE_CPU_POOL_MAX_BYTES", 1 << 28))
 
-# a forward on one thread whose pre-activations take fewer bytes runs as one compiled call (gatecore.cpu_small);
-# at or under CPU_POOL_MIN_BYTES, so that none of its arrays would come from the pool; 0: never
-CPU_SMALL_MAX_BYTES = int(os.environ.get("GATECORE_CPU_SMALL_MAX_BYTES", 1 << 17))
+# A forward whose pre-activations take fewer bytes (and that runs in one piece and unfed) runs as one compiled call
+# (gatecore.cpu_compiled), its arrays from Numba's allocator, not the pool; 0: never. Float32, 2 threads, this
+# session's Intel VM, median us, general path vs compiled call, in one process alternating, same bits
+# (benchmarks/probes/config_toggle_ab.py): LSTM T=16 B=1 H=64 51.2 -> 43.2, B=16 173.6 -> 139.5, B=64 468 -> 411,
+# T=16 B=16 H=256 1351 -> 1241; T=128 B=16 H=64 (2 MB) 860 -> 782, H=256 (8 MB) 8027 -> 7934, T=512 B=16 H=64
+# (8 MB) 3095 -> 3045 (benchmarks/results/probes_session24.txt)
+CPU_COMPILED_MAX_BYTES = int(os.environ.get("GATECORE_CPU_COMPILED_MAX_BYTES", 1 << 24))
 
 # The weight gradients' GEMMs (cpu_common.weight_grads) read da^T transposed into a buffer, this many bytes of it
 # per chunk of k (0: as a view of da, every task copying its slices). Float32, 2 threads, this session's 2-vCPU

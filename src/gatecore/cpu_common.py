@@ -255,9 +255,12 @@ def panels(w, T, B):
     (config.CPU_PARALLEL_MIN_WEIGHTS; a row then takes four panels at once, cpu_packed.packed_rows: config). So a
     call's result depends on T, B and w's size, never on the thread count. A backward loop always packs, in place
     of the transposed copy of w it needs otherwise. Made once for a prepacked w (gatecore.prepacked)."""
-    if T < 2 or (B < 2 and (T < config.CPU_PACKED_MIN_STEPS or w.size >= config.CPU_PARALLEL_MIN_WEIGHTS)):
-        return none(w.dtype, 3)
-    return transposed_panels(w)
+    return transposed_panels(w) if packs(w, T, B) else none(w.dtype, 3)
+
+
+def packs(w, T, B):
+    """Whether panels(w, T, B) packs w^T (its docstring says when)."""
+    return T >= 2 and (B >= 2 or (T >= config.CPU_PACKED_MIN_STEPS and w.size < config.CPU_PARALLEL_MIN_WEIGHTS))
 
 
 def transposed_panels(w):
@@ -491,16 +494,21 @@ def pack(m):
     median us, one thread vs shared (benchmarks/probes/pack_ab.py; every shape in probes_session13.txt): W.T
     256 x 1024 40.1 vs 28.3, 512 x 2048 145.9 vs 87.1; x 1024 x 256 25.5 vs 18.8, 2048 x 512 119.2 vs 69.5.
     W_hh^T of an H = 256 LSTM (1 MB) took 51-88 us of a T=16 B=16 forward's ~0.9 ms on one thread."""
-    flipped = cpu_packed.transposed(m)
-    one_panel = m.shape[1] * m.itemsize <= PANEL_BYTES
-    if m.nbytes < config.CPU_PACK_PARALLEL_MIN_BYTES or (flipped and one_panel) or not threads_free():
+    if not pack_parallel(m):
         return cpu_packed.pack(m)
     P = cpu_packed.empty_panels(m)
-    if flipped:
+    if cpu_packed.transposed(m):
         _pack_transposed_parallel(P, m.T)
     else:
         _pack_copy_parallel(P, m, num_threads())
     return P
+
+
+def pack_parallel(m):
+    """Whether pack(m) shares the copy out over Numba's threads (its docstring says when)."""
+    one_panel = m.shape[1] * m.itemsize <= PANEL_BYTES
+    return m.nbytes >= config.CPU_PACK_PARALLEL_MIN_BYTES and not (cpu_packed.transposed(m) and one_panel) \
+        and threads_free()
 
 
 @kernel

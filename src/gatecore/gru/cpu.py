@@ -22,8 +22,8 @@ import numba
 import numpy as np
 from numba import prange
 
-from .. import config, cpu_common as cc
-from .. import cpu_feed, cpu_pool, cpu_small, cpu_sync
+from .. import cpu_common as cc
+from .. import cpu_feed, cpu_pool, cpu_compiled, cpu_sync
 from . import cell
 
 _step = cc.compile_pointwise(cell.step)
@@ -278,53 +278,53 @@ def _backward_loop(gates, hn, hp, P_rz, P_n, dy, dh, lengths, reverse, lbr, spli
 
 
 @numba.njit(**cc.JIT)
-def _small_forward(x, w_ih, w_hh, b_ih, b_hh, h0, lengths, reverse, lbr, P_hh, need_tape, row_block, feed):
-    """forward() as one compiled call (gatecore.cpu_small): b_ih, b_hh, h0 and lengths empty where not given;
-    returns (y, h_n, gates, hn, hp, lengths)."""
+def _compiled_forward(x, w_ih, w_hh, b_ih, b_hh, h0, lengths, reverse, lbr, need_tape, plan, idle):
+    """forward() as one compiled call (gatecore.cpu_compiled; plan = cpu_compiled.plan()): b_ih, b_hh, h0 and lengths
+    empty where not given; returns (y, h_n, gates, hn, hp, lengths)."""
+    split, hh, P_hh, projection = plan
     T, B, _ = x.shape
     H = w_hh.shape[1]
-    bias = cpu_small.bias_sum(b_ih, b_hh)
+    bias = cpu_compiled.bias_sum(b_ih, b_hh)
     b_hn = np.zeros(H, x.dtype)
     if lbr and b_ih.shape[0] > 0:
         bias[2 * H:] = b_ih[2 * H:]
         b_hn = b_hh[2 * H:].copy()
-    gates, x1, w1, bias1 = cpu_small.inputs(x, w_ih, bias, row_block)
+    gates, x1, w1, bias1, feed = cpu_compiled.inputs(x, w_ih, bias, projection, idle)
     steps = T if need_tape else 1
-    hn = np.empty((steps, B, H), x.dtype)
-    hp = np.empty((steps, B, H), x.dtype)
-    lengths, y = cpu_small.lengths_and_outputs(lengths, T, B, H, x)
-    hbuf = cpu_small.state(h0, B, H, x)
-    h_n = _forward_loop(gates, hn, hp, y, hbuf, w_hh, P_hh, b_hn, lengths, reverse, lbr, np.int64(1), x1, w1, bias1,
-                        feed)
+    hn = cpu_compiled.empty(steps, B, H, x)
+    hp = cpu_compiled.empty(steps, B, H, x)
+    lengths, y = cpu_compiled.lengths_and_outputs(lengths, T, B, H, x)
+    hbuf = cpu_compiled.state(h0, B, H, x)
+    h_n = _forward_loop(gates, hn, hp, y, hbuf, w_hh, cpu_compiled.recurrent_panels(w_hh, hh, P_hh), b_hn, lengths,
+                        reverse, lbr, split, x1, w1, bias1, feed)
     return y, h_n.copy(), gates, hn, hp, lengths
 
 
 def forward(x, w_ih, w_hh, b_ih, b_hh, h0, lengths, reverse, linear_before_reset, need_tape):
     """GRU forward (contract in gatecore.backends): returns (y, h_n, saved or None)."""
-    T, B, _ = x.shape
-    H = w_hh.shape[1]
     lbr = bool(linear_before_reset)
-    P_hh = cc.panels(w_hh, T, B)
-    split = cc.step_split(B, 3, H, H, panel=cc.panel_units(P_hh), itemsize=x.dtype.itemsize)
-    if cpu_small.takes(x, w_ih, H, split, lengths, reverse):
+    plan = cpu_compiled.plan(x, w_ih, w_hh, 3, w_hh.shape[1], lengths, reverse)
+    if plan is not None:
         none1 = cc.none(x.dtype, 1)
-        y, h_n, gates, hn, hp, lengths = _small_forward(
+        y, h_n, gates, hn, hp, lengths = _compiled_forward(
             x, cc.plain(w_ih), cc.plain(w_hh), none1 if b_ih is None else b_ih, none1 if b_hh is None else b_hh,
-            cc.none(x.dtype, 2) if h0 is None else h0, cpu_small.NO_LENGTHS if lengths is None else lengths, reverse,
-            lbr, P_hh, need_tape, config.CPU_ROW_BLOCK, cpu_feed.idle(x.dtype))
+            cc.none(x.dtype, 2) if h0 is None else h0, cpu_compiled.NO_LENGTHS if lengths is None else lengths, reverse,
+            lbr, need_tape, plan, cpu_feed.idle(x.dtype))
     else:
         y, h_n, gates, hn, hp, lengths = _general_forward(x, w_ih, w_hh, b_ih, b_hh, h0, lengths, reverse, lbr,
-                                                          need_tape, P_hh, split)
+                                                          need_tape)
     saved = None
     if need_tape:
         saved = (x, w_ih, w_hh, gates, hn, hp, lengths, reverse, lbr, b_ih is not None)
     return y, h_n, saved
 
 
-def _general_forward(x, w_ih, w_hh, b_ih, b_hh, h0, lengths, reverse, lbr, need_tape, P_hh, split):
+def _general_forward(x, w_ih, w_hh, b_ih, b_hh, h0, lengths, reverse, lbr, need_tape):
     """forward() from Python, any size and path: (y, h_n, gates, hn, hp, lengths)."""
     T, B, _ = x.shape
     H = w_hh.shape[1]
+    P_hh = cc.panels(w_hh, T, B)
+    split = cc.step_split(B, 3, H, H, panel=cc.panel_units(P_hh), itemsize=x.dtype.itemsize)
     given_lengths, lengths = lengths, cc.full_lengths(lengths, T, B)
     b_hn = np.zeros(H, x.dtype)
     bias = None

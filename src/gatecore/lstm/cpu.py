@@ -22,8 +22,8 @@ import numba
 import numpy as np
 from numba import prange
 
-from .. import config, cpu_common as cc
-from .. import cpu_feed, cpu_small, cpu_sync
+from .. import cpu_common as cc
+from .. import cpu_feed, cpu_compiled, cpu_sync
 from . import cell
 
 _gates = cc.compile_pointwise(cell.gates)
@@ -268,51 +268,51 @@ def _backward_loop(gates, cp, cs, P_hh, P_hr, dy, dh, dc, lengths, reverse, spli
 
 
 @numba.njit(**cc.JIT)
-def _small_forward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, reverse, P_hh, need_tape, row_block, feed):
-    """forward() without a projection as one compiled call (gatecore.cpu_small): b_ih, b_hh, h0, c0 and lengths
-    empty where not given; returns (y, h_n, c_n, gates, cp, cs, hp, lengths)."""
+def _compiled_forward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, reverse, need_tape, plan, idle):
+    """forward() without a projection as one compiled call (gatecore.cpu_compiled; plan = cpu_compiled.plan()):
+    b_ih, b_hh, h0, c0 and lengths empty where not given; returns (y, h_n, c_n, gates, cp, cs, hp, lengths)."""
+    split, hh, P_hh, projection = plan
     T, B, _ = x.shape
     H = w_hh.shape[1]
-    gates, x1, w1, bias1 = cpu_small.inputs(x, w_ih, cpu_small.bias_sum(b_ih, b_hh), row_block)
+    gates, x1, w1, bias1, feed = cpu_compiled.inputs(x, w_ih, cpu_compiled.bias_sum(b_ih, b_hh), projection, idle)
     steps = T if need_tape else 1
-    cp = np.empty((steps, B, H), x.dtype)
-    cs = np.empty((steps, B, H), x.dtype)
-    hp = np.empty((steps, B, H), x.dtype)
-    lengths, y = cpu_small.lengths_and_outputs(lengths, T, B, H, x)
-    hbuf = cpu_small.state(h0, B, H, x)
-    c = cpu_small.state(c0, B, H, x)[0]
-    h_n = _forward_loop(gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, np.zeros((0, 0), x.dtype),
-                        np.zeros((0, 0, 0), x.dtype), lengths, reverse, np.int64(1), x1, w1, bias1, feed)
+    cp = cpu_compiled.empty(steps, B, H, x)
+    cs = cpu_compiled.empty(steps, B, H, x)
+    hp = cpu_compiled.empty(steps, B, H, x)
+    lengths, y = cpu_compiled.lengths_and_outputs(lengths, T, B, H, x)
+    hbuf = cpu_compiled.state(h0, B, H, x)
+    c = cpu_compiled.state(c0, B, H, x)[0]
+    h_n = _forward_loop(gates, cp, cs, hp, y, hbuf, c, w_hh, cpu_compiled.recurrent_panels(w_hh, hh, P_hh),
+                        np.zeros((0, 0), x.dtype), np.zeros((0, 0, 0), x.dtype), lengths, reverse, split, x1, w1,
+                        bias1, feed)
     return y, h_n.copy(), c, gates, cp, cs, hp, lengths
 
 
 def forward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, reverse, w_hr, need_tape):
     """LSTM forward (contract in gatecore.backends): returns (y, h_n, c_n, saved or None)."""
-    T, B, _ = x.shape
-    H = w_ih.shape[0] // 4
-    R = w_hh.shape[1]
-    P_hh = cc.panels(w_hh, T, B)
-    split = cc.step_split(B, 4, H, R, panel=cc.panel_units(P_hh), itemsize=x.dtype.itemsize)
-    if w_hr is None and cpu_small.takes(x, w_ih, R, split, lengths, reverse):
+    plan = None if w_hr is not None else cpu_compiled.plan(x, w_ih, w_hh, 4, w_hh.shape[1], lengths, reverse)
+    if plan is not None:
         none1, none2 = cc.none(x.dtype, 1), cc.none(x.dtype, 2)
-        y, h_n, c, gates, cp, cs, hp, lengths = _small_forward(
+        y, h_n, c, gates, cp, cs, hp, lengths = _compiled_forward(
             x, cc.plain(w_ih), cc.plain(w_hh), none1 if b_ih is None else b_ih, none1 if b_hh is None else b_hh,
-            none2 if h0 is None else h0, none2 if c0 is None else c0, cpu_small.NO_LENGTHS if lengths is None
-            else lengths, reverse, P_hh, need_tape, config.CPU_ROW_BLOCK, cpu_feed.idle(x.dtype))
+            none2 if h0 is None else h0, none2 if c0 is None else c0, cpu_compiled.NO_LENGTHS if lengths is None
+            else lengths, reverse, need_tape, plan, cpu_feed.idle(x.dtype))
     else:
         y, h_n, c, gates, cp, cs, hp, lengths = _general_forward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, reverse,
-                                                                 w_hr, need_tape, P_hh, split)
+                                                                 w_hr, need_tape)
     saved = None
     if need_tape:
         saved = (x, w_ih, w_hh, w_hr, gates, cp, cs, hp, lengths, reverse, b_ih is not None)
     return y, h_n, c, saved
 
 
-def _general_forward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, reverse, w_hr, need_tape, P_hh, split):
+def _general_forward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, reverse, w_hr, need_tape):
     """forward() from Python, any size and path: (y, h_n, c_n, gates, cp, cs, hp, lengths)."""
     T, B, _ = x.shape
     H = w_ih.shape[0] // 4
     R = w_hh.shape[1]
+    P_hh = cc.panels(w_hh, T, B)
+    split = cc.step_split(B, 4, H, R, panel=cc.panel_units(P_hh), itemsize=x.dtype.itemsize)
     given_lengths, lengths = lengths, cc.full_lengths(lengths, T, B)
     bias = None if b_ih is None else b_ih + b_hh
     P_hr = cc.none(x.dtype, 3) if w_hr is None else cc.panels(w_hr, T, B)

@@ -17,8 +17,8 @@ import numba
 import numpy as np
 from numba import prange
 
-from .. import config, cpu_common as cc
-from .. import cpu_feed, cpu_small, cpu_sync
+from .. import cpu_common as cc
+from .. import cpu_feed, cpu_compiled, cpu_sync
 from . import cell
 
 _step = cc.compile_pointwise(cell.step)
@@ -158,17 +158,19 @@ def _backward_loop(hs, P_hh, dy, dh, lengths, reverse, act, split, da):
 
 
 @numba.njit(**cc.JIT)
-def _small_forward(x, w_ih, w_hh, b_ih, b_hh, h0, lengths, reverse, act, P_hh, need_tape, row_block, feed):
-    """forward() as one compiled call (gatecore.cpu_small): b_ih, b_hh, h0 and lengths empty where not given;
-    returns (a, h_n, hp, lengths), a [T, B, H] = y."""
+def _compiled_forward(x, w_ih, w_hh, b_ih, b_hh, h0, lengths, reverse, act, need_tape, plan, idle):
+    """forward() as one compiled call (gatecore.cpu_compiled; plan = cpu_compiled.plan()): b_ih, b_hh, h0 and lengths
+    empty where not given; returns (a, h_n, hp, lengths), a [T, B, H] = y."""
+    split, hh, P_hh, projection = plan
     T, B, _ = x.shape
     H = w_hh.shape[1]
-    a, x1, w1, bias1 = cpu_small.inputs(x, w_ih, cpu_small.bias_sum(b_ih, b_hh), row_block)
-    hp = np.empty((T if need_tape else 1, B, H), x.dtype)
+    a, x1, w1, bias1, feed = cpu_compiled.inputs(x, w_ih, cpu_compiled.bias_sum(b_ih, b_hh), projection, idle)
+    hp = cpu_compiled.empty(T if need_tape else 1, B, H, x)
     if lengths.shape[0] == 0:
         lengths = np.full(B, T, np.int64)
-    hbuf = cpu_small.state(h0, B, H, x)
-    h_n = _forward_loop(a, hp, hbuf, w_hh, P_hh, lengths, reverse, act, np.int64(1), x1, w1, bias1, feed)
+    hbuf = cpu_compiled.state(h0, B, H, x)
+    h_n = _forward_loop(a, hp, hbuf, w_hh, cpu_compiled.recurrent_panels(w_hh, hh, P_hh), lengths, reverse, act, split,
+                        x1, w1, bias1, feed)
     return a, h_n.copy(), hp, lengths
 
 
@@ -177,16 +179,17 @@ def forward(x, w_ih, w_hh, b_ih, b_hh, h0, lengths, reverse, nonlinearity, need_
     T, B, _ = x.shape
     H = w_hh.shape[0]
     act = _ACT[nonlinearity]
-    P_hh = cc.panels(w_hh, T, B)
-    split = cc.step_split(B, 1, H, H, panel=cc.panel_units(P_hh), itemsize=x.dtype.itemsize)
-    if cpu_small.takes(x, w_ih, H, split, lengths, reverse):
+    plan = cpu_compiled.plan(x, w_ih, w_hh, 1, H, lengths, reverse)
+    if plan is not None:
         none1 = cc.none(x.dtype, 1)
-        a, h_n, hp, lengths = _small_forward(
+        a, h_n, hp, lengths = _compiled_forward(
             x, cc.plain(w_ih), cc.plain(w_hh), none1 if b_ih is None else b_ih, none1 if b_hh is None else b_hh,
-            cc.none(x.dtype, 2) if h0 is None else h0, cpu_small.NO_LENGTHS if lengths is None else lengths, reverse,
-            act, P_hh, need_tape, config.CPU_ROW_BLOCK, cpu_feed.idle(x.dtype))
+            cc.none(x.dtype, 2) if h0 is None else h0, cpu_compiled.NO_LENGTHS if lengths is None else lengths, reverse,
+            act, need_tape, plan, cpu_feed.idle(x.dtype))
     else:
         lengths = cc.full_lengths(lengths, T, B)
+        P_hh = cc.panels(w_hh, T, B)
+        split = cc.step_split(B, 1, H, H, panel=cc.panel_units(P_hh), itemsize=x.dtype.itemsize)
         threaded = cc.aligns(split, T)                  # the arrays the loop writes start on a line
         a, x1, w1, bias1, feed = cpu_feed.inputs(x, w_ih, None if b_ih is None else b_ih + b_hh, None, threaded,
                                                  split, H, lengths, reverse)

@@ -1,0 +1,169 @@
+"""cpu_compiled: a forward run as one compiled call gives the general path's bits, for every cell and variant, with
+and without biases, initial states, lengths, reverse and a tape (and the backward from its tape), on one thread
+and on the threads (split loops, threaded GEMMs and packs), on each way of making the input projection; and it is
+taken exactly where plan() says."""
+import numba
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import gatecore
+from gatecore import config, cpu_common, cpu_compiled
+from gatecore.gru import cpu as gru_cpu
+from gatecore.lstm import cpu as lstm_cpu
+from gatecore.rnn import cpu as rnn_cpu
+from tests import cpu_checks
+
+CASES = [("lstm", {}), ("gru", {"linear_before_reset": True}), ("gru", {"linear_before_reset": False}),
+         ("rnn", {"nonlinearity": "tanh"}), ("rnn", {"nonlinearity": "relu"})]
+MODULES = {"lstm": lstm_cpu, "gru": gru_cpu, "rnn": rnn_cpu}
+G = {"lstm": 4, "gru": 3, "rnn": 1}
+THREADS = cpu_checks.PATHS["threads"]       # every shape split over the threads, GEMMs in blocks of 3 rows
+
+
+def _arrays(cell, T, B, I, H, dtype, seed, bias=True, state=True, lengths=False):
+    rng = np.random.default_rng(seed)
+    a = {"x": rng.standard_normal((T, B, I)).astype(dtype),
+         "w_ih": rng.uniform(-.5, .5, (G[cell] * H, I)).astype(dtype),
+         "w_hh": rng.uniform(-.5, .5, (G[cell] * H, H)).astype(dtype)}
+    if bias:
+        a["b_ih"], a["b_hh"] = (rng.uniform(-.3, .3, G[cell] * H).astype(dtype) for _ in range(2))
+    if state:
+        a["h0"] = rng.standard_normal((B, H)).astype(dtype)
+        if cell == "lstm":
+            a["c0"] = rng.standard_normal((B, H)).astype(dtype)
+    if lengths:
+        a["lengths"] = rng.integers(0, T + 1, B)
+    return a
+
+
+def _run(cell, kw, arrays, reverse, knobs=None):
+    """Forward without a tape, forward with one and every gradient from it, as one flat list, with config `knobs`
+    set; and how many of the forwards ran as one compiled call, and the plans they ran."""
+    fwd, bwd = getattr(gatecore, cell + "_forward"), getattr(gatecore, cell + "_backward")
+    module = MODULES[cell]
+    compiled = module._compiled_forward
+    plans = []
+
+    def counting(*args):
+        plans.append(args[-2])
+        return compiled(*args)
+    with pytest.MonkeyPatch.context() as mp:
+        for knob, value in (knobs or {}).items():
+            mp.setattr(config, knob, value)
+        mp.setattr(module, "_compiled_forward", counting)
+        outs = list(fwd(**arrays, reverse=reverse, **kw))
+        *taped, tape = fwd(**arrays, reverse=reverse, return_tape=True, **kw)
+        dy = np.random.default_rng(7).standard_normal(outs[0].shape).astype(outs[0].dtype)
+        grads = bwd(tape, dy)
+    return outs + taped + [grads[k] for k in sorted(grads)], plans
+
+
+def _general(cell, kw, arrays, reverse, knobs=None):
+    return _run(cell, kw, arrays, reverse, dict(knobs or {}, CPU_COMPILED_MAX_BYTES=0))[0]
+
+
+def _assert_same_bits(got, want):
+    assert len(got) == len(want)
+    for a, b in zip(got, want):
+        assert a.dtype == b.dtype and a.shape == b.shape
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("cell, kw", CASES)
+@pytest.mark.parametrize("path", ["default", "threads"])
+@given(T=st.integers(1, 12), B=st.integers(1, 10), I=st.integers(1, 9), H=st.integers(1, 9),
+       dtype=st.sampled_from([np.float32, np.float64]), bias=st.booleans(), state=st.booleans(),
+       lengths=st.booleans(), reverse=st.booleans(), seed=st.integers(0, 1000))
+def test_compiled_forward_gives_the_bits_of_the_general_path(cell, kw, path, T, B, I, H, dtype, bias, state, lengths,
+                                                             reverse, seed):
+    """Both forwards and every gradient bitwise equal, both forwards compiled; with the default knobs (small shapes:
+    one thread) and with every piece on the threads (cpu_checks.PATHS["threads"])."""
+    knobs = THREADS if path == "threads" else None
+    arrays = _arrays(cell, T, B, I, H, dtype, seed, bias, state, lengths)
+    got, plans = _run(cell, kw, arrays, reverse, knobs)
+    assert len(plans) == 2
+    _assert_same_bits(got, _general(cell, kw, arrays, reverse, knobs))
+
+
+# (how the projection is made, T, B, I, H, knobs): cpu_compiled.plan's six ways
+PROJECTIONS = [
+    (cpu_compiled.ONE_ROW, 1, 1, 6, 8, {}),
+    (cpu_compiled.FEW_ROWS, 2, 1, 6, 8, {}),
+    (cpu_compiled.FEW_ROWS, 16, 1, 6, 32, {"CPU_GEMM_PARALLEL_MIN_WORK": 0}),       # threaded product
+    (cpu_compiled.PACKED, 40, 2, 6, 8, {}),                                        # a row block of rows
+    (cpu_compiled.PACKED, 40, 2, 6, 32, {"CPU_GEMM_PARALLEL_MIN_WORK": 0, "CPU_PACK_PARALLEL_MIN_BYTES": 0}),
+    (cpu_compiled.OWNED, 8, 2, 6, None, {"CPU_GEMM_PARALLEL_MIN_WORK": 0, "CPU_ROW_BLOCK": 3}),
+    (cpu_compiled.FED, 70, 1, 8, 8, {"CPU_FEED_MIN_WORK": 0}),
+    (cpu_compiled.FED, 24, 3, 8, 8, {"CPU_FEED_MIN_WORK": 0, "CPU_FEED_ROWS": 5}),
+]
+
+
+@pytest.mark.parametrize("cell, kw", CASES)
+@pytest.mark.parametrize("how, T, B, I, H, knobs", PROJECTIONS)
+def test_each_way_of_making_the_projection(cell, kw, how, T, B, I, H, knobs):
+    """The one-row call (made inside the step), the few-rows product (x^T packed), W_ih^T packed (from a row block
+    of rows up; the pack and the product threaded), packed by the threads that read it, and fed by a second thread
+    as the loop runs: plan() picks it, and compiled == general bit for bit, float32 and float64, lengths and
+    reverse. (The threaded ways need two Numba threads.)"""
+    if how in (cpu_compiled.OWNED, cpu_compiled.FED) and numba.get_num_threads() < 2:
+        pytest.skip("needs two Numba threads")
+    if how == cpu_compiled.OWNED:           # G*H an even number of panels in float32 and float64 (_owned_panels)
+        H = {"lstm": 32, "gru": 128, "rnn": 128}[cell]
+    for dtype in (np.float32, np.float64):
+        for lengths, reverse in ((False, False), (True, False), (False, True)):
+            arrays = _arrays(cell, T, B, I, H, dtype, seed=T + B, lengths=lengths and B > 1)
+            got, plans = _run(cell, kw, arrays, reverse, knobs)
+            assert [p[3][0] for p in plans] == [how] * 2, plans
+            _assert_same_bits(got, _general(cell, kw, arrays, reverse, knobs))
+
+
+@pytest.mark.parametrize("cell, kw", [("lstm", {}), ("gru", {"linear_before_reset": True})])
+@pytest.mark.parametrize("T, B, knobs, how", [
+    (16, 1, {}, cpu_compiled.FEW_ROWS),             # prepacked W_ih's panels not read: x^T packed
+    (40, 2, {}, cpu_compiled.KEPT),
+    (70, 1, {"CPU_FEED_MIN_WORK": 0}, cpu_compiled.FED)])
+def test_prepacked_weights(cell, kw, T, B, knobs, how):
+    """Prepacked weights run compiled on their kept panels (W_hh's always where the loop packs; W_ih's where the
+    product reads them, fed or not) and give the plain weights' bits."""
+    if how == cpu_compiled.FED and numba.get_num_threads() < 2:
+        pytest.skip("nothing is fed with one Numba thread")
+    arrays = _arrays(cell, T, B, 8, 8, np.float32, seed=3)
+    want, _ = _run(cell, kw, arrays, False, knobs)
+    packed = dict(arrays, w_ih=gatecore.prepack(arrays["w_ih"]), w_hh=gatecore.prepack(arrays["w_hh"]))
+    got, plans = _run(cell, kw, packed, False, knobs)
+    assert [p[3][0] for p in plans] == [how] * 2
+    kept_hh = cpu_common.packs(arrays["w_hh"], T, B)                                  # W_hh's kept panels
+    assert all(p[1] == 0 and (p[2].size > 0) == kept_hh for p in plans)
+    if how != cpu_compiled.FEW_ROWS:
+        assert all(p[3][6].size > 0 for p in plans)                                     # W_ih's kept panels
+    _assert_same_bits(got, want)
+
+
+def _plan(T, B, I, H, G=4, lengths=None, reverse=False):
+    x = np.zeros((T, B, I), np.float32)
+    w_ih, w_hh = np.zeros((G * H, I), np.float32), np.zeros((G * H, H), np.float32)
+    return cpu_compiled.plan(x, w_ih, w_hh, G, H, lengths, reverse)
+
+
+def test_plan_follows_the_general_path(monkeypatch):
+    """None (the general path) from config.CPU_COMPILED_MAX_BYTES of pre-activations and above
+    config.CPU_CHUNK_MIN_BYTES (time chunks); else step_split's split and panels()' W_hh panels (packed in the
+    call: 1 on this thread, 2 on the threads), with the thresholds read at each call."""
+    limit = config.CPU_COMPILED_MAX_BYTES // (4 * 64 * 4)          # steps of B=1, H=64 at the limit
+    assert _plan(limit - 1, 1, 8, 64) is not None and _plan(limit, 1, 8, 64) is None
+    monkeypatch.setattr(config, "CPU_CHUNK_MIN_BYTES", 1024)
+    assert _plan(16, 1, 8, 64) is None
+    monkeypatch.undo()
+    for T, B, H in ((1, 1, 8), (16, 1, 64), (40, 1, 64), (16, 16, 64), (16, 1, 256), (128, 1, 256)):
+        split, hh, P_hh, _ = _plan(T, B, H, H)
+        w_hh = np.zeros((4 * H, H), np.float32)
+        P = cpu_common.panels(w_hh, T, B)
+        assert (hh > 0, P_hh.size) == (P.size > 0, 0)
+        assert split == cpu_common.step_split(B, 4, H, H, panel=cpu_common.panel_units(P), itemsize=4)
+    monkeypatch.setattr(config, "CPU_PACK_PARALLEL_MIN_BYTES", 0)
+    assert _plan(16, 16, 64, 64)[1] == (2 if numba.get_num_threads() > 1 else 1)
+    with cpu_common.on_this_thread():
+        split, hh, _, projection = _plan(16, 16, 64, 64)
+    assert (split, hh, projection[1], projection[2]) == (1, 1, False, False)
