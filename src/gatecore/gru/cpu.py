@@ -15,6 +15,8 @@ gatecore.cpu_common). The original variant needs r before W_hn (r * h), so its s
 gates, hn [T, B, H] (W_hn h_{t-1} + b_hn, linear_before_reset=True only), hp [T, B, H] (h_{t-1} as used at time
 t), x and the weights. Backward runs the loop backwards for dxp = dL/d(x-parts) [T, B, 3H] and the n-column of dhp
 = dL/d(h-parts), then dx = dxp W_ih, dW_ih = dxp^T x, dW_hh = dhp^T hp (W_hn: da_n^T (r * hp)), db = sums.
+A forward runs as one Numba call (_compiled_forward, gatecore.cpu_compiled) where cpu_compiled.plan() takes
+it, else from Python (_general_forward); the same kernels and bits either way.
 """
 from __future__ import annotations
 

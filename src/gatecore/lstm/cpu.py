@@ -15,6 +15,8 @@ packed-sequence order: gatecore.cpu_common). With a projection, a second pass pe
 The tape holds gates, cp [T, B, H] (c_{t-1} as used at time t), cs [T, B, H] (c_t), hp [T, B, R] (h_{t-1}),
 x and the weights. Backward runs the loop backwards for da = dL/da [T, B, 4H] (and dhs = dL/dh_t [T, B, R]
 with a projection), then dx = da W_ih, dW_ih = da^T x, dW_hh = da^T hp, db = sum da, dW_hr = dhs^T m.
+A forward without a projection runs as one Numba call (_compiled_forward, gatecore.cpu_compiled) where
+cpu_compiled.plan() takes it, else from Python (_general_forward); the same kernels and bits either way.
 """
 from __future__ import annotations
 

@@ -10,6 +10,8 @@ h_t = act(a), written in place over a (gatecore.cpu_common explains the layout a
 The tape holds hs [T, B, H] (h_t at real steps, 0 at padding, time-indexed: act' is taken from the output),
 hp [T, B, H] (h_{t-1} as used at time t), x and the weights. Backward runs the loop backwards for
 da = dL/da_t [T, B, H], then dx = da W_ih, dW_ih = da^T x, dW_hh = da^T hp, db = sum da after it.
+A forward runs as one Numba call (_compiled_forward, gatecore.cpu_compiled) where cpu_compiled.plan() takes
+it, else from Python; the same kernels and bits either way.
 """
 from __future__ import annotations
 
