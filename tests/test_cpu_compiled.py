@@ -167,3 +167,19 @@ def test_plan_follows_the_general_path(monkeypatch):
     with cpu_common.on_this_thread():
         split, hh, _, projection = _plan(16, 16, 64, 64)
     assert (split, hh, projection[1], projection[2]) == (1, 1, False, False)
+
+
+@pytest.mark.parametrize("cell, kw", [("lstm", {}), ("gru", {"linear_before_reset": False})])
+@pytest.mark.parametrize("T, B, knobs", [(1, 1, {}), (16, 1, {}), (40, 2, {}), (70, 1, {"CPU_FEED_MIN_WORK": 0})])
+def test_read_only_inputs(cell, kw, T, B, knobs):
+    """Read-only arrays (a memory map, a frozen buffer) compile to their own types: the compiled call takes them
+    on each way of making the projection (one row, few rows, W_ih^T packed, fed) and gives the bits of writable
+    copies through the general path."""
+    arrays = _arrays(cell, T, B, 6, 8, np.float32, seed=5)
+    frozen = {}
+    for name, a in arrays.items():
+        frozen[name] = a.copy()
+        frozen[name].flags.writeable = False
+    got, plans = _run(cell, kw, frozen, False, knobs)
+    assert len(plans) == 2
+    _assert_same_bits(got, _general(cell, kw, arrays, False, knobs))
