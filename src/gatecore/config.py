@@ -117,8 +117,8 @@ CPU_POOL_MIN_BYTES = int(os.environ.get("GATECORE_CPU_POOL_MIN_BYTES", 1 << 17))
 # ... and a thread's pool holds at most this many bytes (larger arrays come from malloc every call)
 CPU_POOL_MAX_BYTES = int(os.environ.get("GATECORE_CPU_POOL_MAX_BYTES", 1 << 28))
 
-# A forward whose pre-activations take fewer bytes (and that runs in one piece and unfed) runs as one compiled call
-# (gatecore.cpu_compiled), its arrays from Numba's allocator, not the pool; 0: never. Float32, 2 threads, this
+# A forward whose pre-activations take fewer bytes (and that runs in one piece, without a projection) runs as one
+# compiled call (gatecore.cpu_compiled), its arrays from Numba's allocator, not the pool; 0: never. Float32, 2 threads, this
 # session's Intel VM, median us, general path vs compiled call, in one process alternating, same bits
 # (benchmarks/probes/config_toggle_ab.py): LSTM T=16 B=1 H=64 51.2 -> 43.2, B=16 173.6 -> 139.5, B=64 468 -> 411,
 # T=16 B=16 H=256 1351 -> 1241; T=128 B=16 H=64 (2 MB) 860 -> 782, H=256 (8 MB) 8027 -> 7934, T=512 B=16 H=64

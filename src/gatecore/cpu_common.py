@@ -588,15 +588,22 @@ def matmul(a, b, bias=None, line_aligned=False, panels=None):
 @numba.njit(**JIT)
 def _gemm_transposed_packing(a, v, bias, rows, parallel, kblock):
     """_gemm_transposed(pack(a.T), v, ...) for a [M, K] C-contiguous, packed here: one call from Python, not
-    three (empty_panels, the copy, the product). The same P's values, so the same bits; it starts on a cache
-    line, with one vector of slack after it (empty_panels' rules; finding the line costs nothing in here)."""
-    M, K = a.shape
-    PW = PANEL_BYTES // a.itemsize
-    panels = (M + PW - 1) // PW
+    three (empty_panels, the copy, the product). The same P's values, so the same bits (transposed_empty_panels
+    says where P lies)."""
+    P = transposed_empty_panels(a)
+    cpu_packed.pack_transposed(P, a, 0, P.shape[0])
+    return _gemm_transposed(P, v, bias, a.shape[0], rows, parallel, kblock)
+
+
+@numba.njit(**JIT)
+def transposed_empty_panels(w):
+    """The uninitialised panels that pack(w^T) fills (w [N, K]), from inside a kernel: on a cache line, with one
+    vector of slack after them (cpu_packed.empty_panels' rules; finding the line costs nothing in here)."""
+    N, K = w.shape
+    PW = PANEL_BYTES // w.itemsize
+    panels = (N + PW - 1) // PW
     n = panels * K * PW
-    P = _aligned_flat(n + PW, a, False)[:n].reshape((panels, K, PW))
-    cpu_packed.pack_transposed(P, a, 0, panels)
-    return _gemm_transposed(P, v, bias, M, rows, parallel, kblock)
+    return _aligned_flat(n + PW, w, False)[:n].reshape((panels, K, PW))
 
 
 @numba.njit(**JIT)

@@ -7,10 +7,10 @@ Python steps around them (allocations, the split, the feed, the bias, each at 0.
 H=64 the same pieces as one compiled call took 114 us against 149 through the general path: the Python, and
 memory that the pool (cpu_pool) hands out after the other core wrote it last (W_hh^T packed into it: 12-18 us in a
 call, ~2 us into memory malloc just freed on this thread).
-Where plan() says so (a forward in one piece, unfed, without a projection: config.CPU_COMPILED_MAX_BYTES says
-how large), each cell's cpu.forward calls its `_compiled_forward` instead: inputs() (the projection as
-cpu_common.matmul would make it), recurrent_panels() (cpu_common.panels), arrays from Numba's allocator on cache
-lines, and the cell's own _forward_loop with the split step_split chose and no feed. Python decides (plan(): the
+Where plan() says so (a forward in one piece without a projection: config.CPU_COMPILED_MAX_BYTES says how
+large), each cell's cpu.forward calls its `_compiled_forward` instead: inputs() (the projection as
+cpu_common.matmul would make it, or the feed of cpu_feed.inputs), recurrent_panels() (cpu_common.panels), arrays
+from Numba's allocator on cache lines, and the cell's own _forward_loop with the split step_split chose. Python decides (plan(): the
 config knobs are read at each call) and the compiled code follows, so each product and pack runs the kernel the
 general path would run, threaded where it would be: bitwise the general path's results.
 """
@@ -75,20 +75,9 @@ def plan(x, w_ih, w_hh, G, R, lengths, reverse):
 
 
 @numba.njit(**cc.JIT)
-def empty_panels(w):
-    """The uninitialised panels of w^T (w [N, K]) on a cache line, with one vector of slack after them
-    (cpu_packed.empty_panels)."""
-    N, K = w.shape
-    PW = cpu_packed.PANEL_BYTES // w.itemsize
-    panels = (N + PW - 1) // PW
-    n = panels * K * PW
-    return cc._aligned_flat(n + PW, w, False)[:n].reshape((panels, K, PW))
-
-
-@numba.njit(**cc.JIT)
 def transposed_panels(w, parallel):
     """pack(w^T) (cpu_common.transposed_panels), on the threads with `parallel`."""
-    P = empty_panels(w)
+    P = cc.transposed_empty_panels(w)
     if parallel:
         cc._pack_transposed_parallel(P, w)
     else:
@@ -119,7 +108,7 @@ def inputs(x, w_ih, bias, projection, idle):
         return np.empty((1, B, GH), x.dtype), rows, w_ih, bias, idle
     if how == FED:
         pack = P_ih.shape[0] == 0
-        P = empty_panels(w_ih) if pack else P_ih
+        P = cc.transposed_empty_panels(w_ih) if pack else P_ih
         tasks = cpu_sync.new_tasks((T + steps - 1) // steps + np.int64(pack))
         feed = (rows, w_ih, P, bias, tasks, steps, pack)
         return empty(T, B, GH, x), none2, none2, none1, feed
@@ -128,7 +117,7 @@ def inputs(x, w_ih, bias, projection, idle):
     else:
         gates = cc.aligned_empty(M, GH, x)
         if how == OWNED:
-            cc._pack_gemm_parallel(gates, w_ih, rows, bias, empty_panels(w_ih), row_block, threads)
+            cc._pack_gemm_parallel(gates, w_ih, rows, bias, cc.transposed_empty_panels(w_ih), row_block, threads)
         else:
             P = P_ih if how == KEPT else transposed_panels(w_ih, pack_parallel)
             if parallel:
@@ -148,13 +137,13 @@ def bias_sum(b_ih, b_hh):
 def empty(T, B, width, like):
     """[T, B, width] of like's dtype, uninitialised, on a cache line (cpu_common.aligned: the loop's threads
     write neighbouring ranges of it)."""
-    return cc._aligned_flat(T * B * width, like, False).reshape((T, B, width))
+    return cc.aligned_empty(T * B, width, like).reshape((T, B, width))
 
 
 @numba.njit(**cc.JIT)
 def state(s0, B, width, like):
     """hbuf [2, B, width] with hbuf[0] = s0, zeros where s0 is empty (not given): cpu_common.initial_state."""
-    hbuf = cc._aligned_flat(2 * B * width, like, True).reshape((2, B, width))
+    hbuf = cc.aligned_zeros(2 * B, width, like).reshape((2, B, width))
     if s0.shape[0] > 0:
         hbuf[0] = s0
     return hbuf
@@ -166,4 +155,4 @@ def lengths_and_outputs(lengths, T, B, width, like):
     uninitialised (the loop writes all of it), else y is zeros (cpu_common.outputs)."""
     if lengths.shape[0] == 0:
         return np.full(B, T, np.int64), empty(T, B, width, like)
-    return lengths, cc._aligned_flat(T * B * width, like, True).reshape((T, B, width))
+    return lengths, cc.aligned_zeros(T * B, width, like).reshape((T, B, width))
