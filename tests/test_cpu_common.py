@@ -229,7 +229,9 @@ def test_column_sums_add_chunks_of_rows_in_order(dtype, K, M):
 @pytest.mark.parametrize("B, ragged", [(1, False), (16, True)])
 def test_split_loops_on_aligned_arrays_give_the_same_bits(two_threads, cell, B, ragged, monkeypatch):
     """Forward and backward of a split loop (units at B=1, rows at B=16) with every array it writes on a cache
-    line (aligns: CPU_ALIGN_MIN_STEPS = 0) equal the same calls on NumPy's arrays, bit for bit."""
+    line (aligns: CPU_ALIGN_MIN_STEPS = 0) equal the same calls on NumPy's arrays, bit for bit. (The general path:
+    a compiled call's arrays are always on a line, test_cpu_compiled.)"""
+    monkeypatch.setattr(config, "CPU_COMPILED_MAX_BYTES", 0)
     G = {"lstm": 4, "gru": 3, "rnn": 1}[cell]
     T, H = 6, {4: 192, 3: 224, 1: 384}[G]  # (smaller steps stay on one thread at B=1: CPU_PARALLEL_MIN_WEIGHTS*)
     rng = np.random.default_rng(B + G)

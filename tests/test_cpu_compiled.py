@@ -1,7 +1,7 @@
 """cpu_compiled: a forward run as one compiled call gives the general path's bits, for every cell and variant, with
 and without biases, initial states, lengths, reverse and a tape (and the backward from its tape), on one thread
 and on the threads (split loops, threaded GEMMs and packs), on each way of making the input projection; and it is
-taken exactly where plan() says."""
+taken exactly where plan() says. The same for a backward run as one compiled call (grads_plan())."""
 import numba
 import numpy as np
 import pytest
@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import gatecore
-from gatecore import config, cpu_common, cpu_compiled
+from gatecore import config, cpu_common, cpu_compiled, cpu_packed
 from gatecore.gru import cpu as gru_cpu
 from gatecore.lstm import cpu as lstm_cpu
 from gatecore.rnn import cpu as rnn_cpu
@@ -40,19 +40,21 @@ def _arrays(cell, T, B, I, H, dtype, seed, bias=True, state=True, lengths=False)
 
 def _run(cell, kw, arrays, reverse, knobs=None):
     """Forward without a tape, forward with one and every gradient from it, as one flat list, with config `knobs`
-    set; and how many of the forwards ran as one compiled call, and the plans they ran."""
+    set; and the plans of the forwards and of the backward that ran as one compiled call."""
     fwd, bwd = getattr(gatecore, cell + "_forward"), getattr(gatecore, cell + "_backward")
     module = MODULES[cell]
-    compiled = module._compiled_forward
-    plans = []
+    plans = {"forward": [], "backward": []}
 
-    def counting(*args):
-        plans.append(args[-2])
-        return compiled(*args)
+    def counting(direction, compiled, plan_at):
+        def call(*args):
+            plans[direction].append(args[plan_at])
+            return compiled(*args)
+        return call
     with pytest.MonkeyPatch.context() as mp:
         for knob, value in (knobs or {}).items():
             mp.setattr(config, knob, value)
-        mp.setattr(module, "_compiled_forward", counting)
+        mp.setattr(module, "_compiled_forward", counting("forward", module._compiled_forward, -2))
+        mp.setattr(module, "_compiled_backward", counting("backward", module._compiled_backward, -1))
         outs = list(fwd(**arrays, reverse=reverse, **kw))
         *taped, tape = fwd(**arrays, reverse=reverse, return_tape=True, **kw)
         dy = np.random.default_rng(7).standard_normal(outs[0].shape).astype(outs[0].dtype)
@@ -83,7 +85,7 @@ def test_compiled_forward_gives_the_bits_of_the_general_path(cell, kw, path, T, 
     knobs = THREADS if path == "threads" else None
     arrays = _arrays(cell, T, B, I, H, dtype, seed, bias, state, lengths)
     got, plans = _run(cell, kw, arrays, reverse, knobs)
-    assert len(plans) == 2
+    assert (len(plans["forward"]), len(plans["backward"])) == (2, 1)
     _assert_same_bits(got, _general(cell, kw, arrays, reverse, knobs))
 
 
@@ -115,14 +117,14 @@ def test_each_way_of_making_the_projection(cell, kw, how, T, B, I, H, knobs):
         for lengths, reverse in ((False, False), (True, False), (False, True)):
             arrays = _arrays(cell, T, B, I, H, dtype, seed=T + B, lengths=lengths and B > 1)
             got, plans = _run(cell, kw, arrays, reverse, knobs)
-            assert [p[3][0] for p in plans] == [how] * 2, plans
+            assert [p[3][0] for p in plans["forward"]] == [how] * 2, plans
             _assert_same_bits(got, _general(cell, kw, arrays, reverse, knobs))
 
 
 @pytest.mark.parametrize("cell, kw", [("lstm", {}), ("gru", {"linear_before_reset": True})])
 @pytest.mark.parametrize("T, B, knobs, how", [
     (16, 1, {}, cpu_compiled.FEW_ROWS),             # prepacked W_ih's panels not read: x^T packed
-    (40, 2, {}, cpu_compiled.KEPT),
+    (40, 2, {}, cpu_compiled.PACKED),            # on W_ih^T's kept panels
     (70, 1, {"CPU_FEED_MIN_WORK": 0}, cpu_compiled.FED)])
 def test_prepacked_weights(cell, kw, T, B, knobs, how):
     """Prepacked weights run compiled on their kept panels (W_hh's always where the loop packs; W_ih's where the
@@ -133,12 +135,78 @@ def test_prepacked_weights(cell, kw, T, B, knobs, how):
     want, _ = _run(cell, kw, arrays, False, knobs)
     packed = dict(arrays, w_ih=gatecore.prepack(arrays["w_ih"]), w_hh=gatecore.prepack(arrays["w_hh"]))
     got, plans = _run(cell, kw, packed, False, knobs)
-    assert [p[3][0] for p in plans] == [how] * 2
+    assert [p[3][0] for p in plans["forward"]] == [how] * 2
     kept_hh = cpu_common.packs(arrays["w_hh"], T, B)                                  # W_hh's kept panels
-    assert all(p[1] == 0 and (p[2].size > 0) == kept_hh for p in plans)
+    assert all(p[1] == 0 and (p[2].size > 0) == kept_hh for p in plans["forward"])
     if how != cpu_compiled.FEW_ROWS:
-        assert all(p[3][6].size > 0 for p in plans)                                     # W_ih's kept panels
+        assert all(p[3][2].size > 0 for p in plans["forward"])                                     # W_ih's kept panels
     _assert_same_bits(got, want)
+
+
+# (T, B, I, H, knobs, the ways of dx, dW_ih, dW_hh): the input gradients of a compiled backward on each of
+# cpu_common.matmul's ways
+FAN_OUT = {"CPU_GEMM_PARALLEL_MIN_WORK": 0, "CPU_PACK_PARALLEL_MIN_BYTES": 0}       # products and packs threaded
+BACKWARD_WAYS = [
+    (2, 1, 40, 8, {}, (cpu_common.FEW_ROWS, cpu_common.FEW_ROWS, cpu_common.PACKED)),   # 2 rows; G*H rows < I
+    (2, 1, 40, 8, FAN_OUT, (cpu_common.FEW_ROWS, cpu_common.FEW_ROWS, cpu_common.PACKED)),
+    (40, 2, 6, 8, {}, (cpu_common.PACKED,) * 3),
+    (40, 2, 6, 8, FAN_OUT, (cpu_common.PACKED,) * 3),
+]
+
+
+@pytest.mark.parametrize("cell, kw", CASES)
+@pytest.mark.parametrize("T, B, I, H, knobs, ways", BACKWARD_WAYS)
+def test_each_way_of_making_the_input_gradients(cell, kw, T, B, I, H, knobs, ways):
+    """dx, dW_ih and dW_hh of a compiled backward on packed rows of da (few rows) or on packed panels, on one
+    thread or threaded (the products and the packs): grads_plan() picks the way, and compiled == general bit for
+    bit, float32 and float64, lengths and reverse."""
+    threads = numba.get_num_threads() > 1
+    for dtype in (np.float32, np.float64):
+        for lengths, reverse in ((False, False), (True, False), (False, True)):
+            arrays = _arrays(cell, T, B, I, H, dtype, seed=T + I, lengths=lengths and B > 1)
+            got, plans = _run(cell, kw, arrays, reverse, knobs)
+            (plan,) = plans["backward"]
+            dx, _, (in_place, (dw_ih, dw_hh), _), _ = plan[3]
+            assert in_place and (dx[0], dw_ih[0], dw_hh[0]) == ways
+            if knobs and threads:
+                assert dx[1] and dw_ih[1] and dw_hh[1]                  # the products on the threads
+                if ways[0] == cpu_common.PACKED:
+                    assert dx[3] > 0 and dw_ih[3] > 0                   # W_ih and x packed on the threads
+            _assert_same_bits(got, _general(cell, kw, arrays, reverse, knobs))
+
+
+@pytest.mark.parametrize("cell, kw", CASES)
+@pytest.mark.parametrize("knobs", [{}, FAN_OUT])
+def test_weight_gradients_in_chunks(cell, kw, knobs):
+    """Where weight_grads transposes da^T in chunks (x wider than a panel, a row block of rows or more), so does
+    the compiled backward: config.CPU_GRAD_CHUNK_BYTES 1 makes chunks of KC steps and a shorter last one, each
+    product added into the last; the transposes and products threaded (FAN_OUT) or not. Same bits as the general
+    path, float32 and float64, with lengths."""
+    for dtype in (np.float32, np.float64):
+        arrays = _arrays(cell, 3, 50, 72, 72, dtype, seed=2, lengths=True)
+        chunked = dict(knobs, CPU_GRAD_CHUNK_BYTES=1)
+        got, plans = _run(cell, kw, arrays, False, chunked)
+        (plan,) = plans["backward"]
+        in_place, _, (steps, transposes_threaded, full, last) = plan[3][2]
+        assert not in_place and steps == cpu_packed.KC
+        if knobs and numba.get_num_threads() > 1:
+            assert transposes_threaded and all(way[1] for way in full + last)
+        _assert_same_bits(got, _general(cell, kw, arrays, False, chunked))
+
+
+def test_compiled_backward_limit():
+    """Forward and backward run from Python from config.CPU_COMPILED_MAX_BYTES of pre-activations (and of da) up,
+    as one compiled call each below it; the backward also from Python where the arrays it would allocate take
+    more than config.CPU_COMPILED_BACKWARD_MAX_BYTES (here 1360 float32 elements: grads_plan's sum)."""
+    arrays = _arrays("lstm", 3, 2, 8, 8, np.float32, seed=1)
+    nbytes = 3 * 2 * 4 * 8 * 4
+    for limit, calls in ((nbytes, 0), (nbytes + 1, 1)):
+        _, plans = _run("lstm", {}, arrays, False, {"CPU_COMPILED_MAX_BYTES": limit})
+        assert (len(plans["forward"]), len(plans["backward"])) == (2 * calls, calls)
+    allocated = (6 * 32 + 6 * 8 + 2 * 32 * 16 + 6 * 16) * 4
+    for limit, calls in ((allocated - 1, 0), (allocated, 1)):
+        _, plans = _run("lstm", {}, arrays, False, {"CPU_COMPILED_BACKWARD_MAX_BYTES": limit})
+        assert (len(plans["forward"]), len(plans["backward"])) == (2, calls)
 
 
 def _plan(T, B, I, H, G=4, lengths=None, reverse=False):
@@ -150,7 +218,7 @@ def _plan(T, B, I, H, G=4, lengths=None, reverse=False):
 def test_plan_follows_the_general_path(monkeypatch):
     """None (the general path) from config.CPU_COMPILED_MAX_BYTES of pre-activations and above
     config.CPU_CHUNK_MIN_BYTES (time chunks); else step_split's split and panels()' W_hh panels (packed in the
-    call: 1 on this thread, 2 on the threads), with the thresholds read at each call."""
+    call: hh - 1 threads, 0 for this one alone), with the thresholds read at each call."""
     limit = config.CPU_COMPILED_MAX_BYTES // (4 * 64 * 4)          # steps of B=1, H=64 at the limit
     assert _plan(limit - 1, 1, 8, 64) is not None and _plan(limit, 1, 8, 64) is None
     monkeypatch.setattr(config, "CPU_CHUNK_MIN_BYTES", 1024)
@@ -163,10 +231,34 @@ def test_plan_follows_the_general_path(monkeypatch):
         assert (hh > 0, P_hh.size) == (P.size > 0, 0)
         assert split == cpu_common.step_split(B, 4, H, H, panel=cpu_common.panel_units(P), itemsize=4)
     monkeypatch.setattr(config, "CPU_PACK_PARALLEL_MIN_BYTES", 0)
-    assert _plan(16, 16, 64, 64)[1] == (2 if numba.get_num_threads() > 1 else 1)
+    assert _plan(16, 16, 64, 64)[1] == (1 + numba.get_num_threads() if numba.get_num_threads() > 1 else 1)
     with cpu_common.on_this_thread():
         split, hh, _, projection = _plan(16, 16, 64, 64)
-    assert (split, hh, projection[1], projection[2]) == (1, 1, False, False)
+    assert (split, hh, projection[1][1], projection[1][3]) == (1, 1, False, 0)   # the product, the pack
+
+
+@pytest.mark.parametrize("cell, kw", [("lstm", {}), ("gru", {"linear_before_reset": True}), ("rnn", {})])
+def test_plans_on_this_thread(cell, kw):
+    """Inside cpu_common.on_this_thread (a bidirectional layer's concurrent directions) neither compiled call
+    plans a parallel region, where the same shape's plans have them outside it (every threshold at 0): no
+    threaded loop, product, pack, transpose or sum. Same bits."""
+    if numba.get_num_threads() < 2:
+        pytest.skip("needs two Numba threads")
+    knobs = dict(THREADS, CPU_PACK_PARALLEL_MIN_BYTES=0)
+    arrays = _arrays(cell, 3, 8, 72, 72, np.float32, seed=4)
+
+    def threaded(plans):
+        (forward, _), (backward,) = plans["forward"], plans["backward"]
+        dx, _, (_, dw, (_, transposes, full, last)), sums = backward[3]
+        ways = (forward[3][1], dx) + dw + full + last
+        return (forward[0] != 1, forward[1] > 1, backward[0] != 1, any(way[1] or way[3] for way in ways),
+                transposes, sums)
+    outside, plans = _run(cell, kw, arrays, False, knobs)
+    assert all(threaded(plans)[:-1])                    # (db: 24 rows, under a task's SUM_ROWS)
+    with cpu_common.on_this_thread():
+        inside, plans = _run(cell, kw, arrays, False, knobs)
+    assert not any(threaded(plans))
+    _assert_same_bits(inside, outside)
 
 
 @pytest.mark.parametrize("cell, kw", [("lstm", {}), ("gru", {"linear_before_reset": False})])
@@ -181,5 +273,5 @@ def test_read_only_inputs(cell, kw, T, B, knobs):
         frozen[name] = a.copy()
         frozen[name].flags.writeable = False
     got, plans = _run(cell, kw, frozen, False, knobs)
-    assert len(plans) == 2
+    assert (len(plans["forward"]), len(plans["backward"])) == (2, 1)
     _assert_same_bits(got, _general(cell, kw, arrays, False, knobs))

@@ -394,7 +394,8 @@ def test_concurrent_cpu_directions_keep_their_gemms_on_their_threads(monkeypatch
     """Directions that run at once (one Python thread each) must not both launch parallel regions: a layer whose
     steps are small but whose input projection and weight gradients would go parallel (T*B*4H*I above
     config.CPU_GEMM_PARALLEL_MIN_WORK) runs every GEMM serially, forward and backward, and gives the sequential
-    result."""
+    result. On the general path, whose parallel launches are seen from Python (a compiled call's plans say the
+    same: test_cpu_compiled.test_plans_on_this_thread)."""
     from gatecore import cpu_common, layers
     if numba.get_num_threads() < 2:
         pytest.skip("directions run concurrently only with 2 or more Numba threads")
@@ -407,6 +408,7 @@ def test_concurrent_cpu_directions_keep_their_gemms_on_their_threads(monkeypatch
     y, _, tape = sequential.forward_train(x)
     g = sequential.backward(tape, dy)
     monkeypatch.undo()
+    monkeypatch.setattr(gc.config, "CPU_COMPILED_MAX_BYTES", 0)
     parallel_launches = []
     for name in ("_gemm_parallel", "_transpose_parallel"):
         launch = getattr(cpu_common, name)

@@ -1,5 +1,6 @@
-"""One gatecore.config knob at two values in one process, alternating: per point (cell:f|fb:T:B:H, float32,
-I = H), median us per call over 7 rounds of 0.3 s windows each way, and the outputs compared bit for bit.
+"""One gatecore.config knob at two values in one process, alternating: per point (cell:f|fb|b:T:B:H, float32,
+I = H; b: the backward alone, from a tape made before each window), median us per call over 7 rounds of 0.3 s
+windows each way, and the outputs compared bit for bit.
 Run: python benchmarks/probes/config_toggle_ab.py CPU_PACK_GEMM_MAX_BYTES 0 4194304 lstm:f:16:16:256 ..."""
 import sys, time
 import numpy as np, gatecore as gc
@@ -14,9 +15,12 @@ for spec in sys.argv[4:]:
     b = rng.uniform(-.1, .1, G * H).astype(np.float32)
     fwd = getattr(gc, cell + "_forward"); bwd = getattr(gc, cell + "_backward")
     dy = np.ones((T, B, H), np.float32)
+    tapes = {}
     def call():
         if d == "f":
             return fwd(x, w_ih, w_hh, b, b)
+        if d == "b":
+            return bwd(tapes[getattr(config, knob)], dy)
         *_, tape = fwd(x, w_ih, w_hh, b, b, return_tape=True)
         return bwd(tape, dy)
     def flat(r):
@@ -25,6 +29,7 @@ for spec in sys.argv[4:]:
     for _ in range(7):
         for v in (off, on):
             setattr(config, knob, v)
+            tapes[v] = fwd(x, w_ih, w_hh, b, b, return_tape=True)[-1]
             for _ in range(3): outs[v] = flat(call())
             ts = []; t_end = time.perf_counter() + 0.3
             while time.perf_counter() < t_end:

@@ -31,7 +31,8 @@ import threading
 
 import numba
 import numpy as np
-from numba import prange
+from numba import prange, types
+from numba.extending import overload
 from numba.np.ufunc import parallel as _numba_parallel
 
 from . import config, cpu_math, cpu_pool, pointwise
@@ -506,9 +507,18 @@ def pack(m):
 
 def pack_parallel(m):
     """Whether pack(m) shares the copy out over Numba's threads (its docstring says when)."""
-    one_panel = m.shape[1] * m.itemsize <= PANEL_BYTES
-    return m.nbytes >= config.CPU_PACK_PARALLEL_MIN_BYTES and not (cpu_packed.transposed(m) and one_panel) \
-        and threads_free()
+    return _pack_parallel(m.nbytes, m.shape[1], m.itemsize, cpu_packed.transposed(m))
+
+
+def _pack_parallel(nbytes, N, itemsize, transposed):
+    one_panel = N * itemsize <= PANEL_BYTES
+    return nbytes >= config.CPU_PACK_PARALLEL_MIN_BYTES and not (transposed and one_panel) and threads_free()
+
+
+def pack_threads(nbytes, N, itemsize, transposed):
+    """The threads pack() shares a copy of nbytes (N columns; from W.T if transposed) over, 0 for the calling
+    thread alone: packed()'s argument."""
+    return num_threads() if _pack_parallel(nbytes, N, itemsize, transposed) else 0
 
 
 @kernel
@@ -556,6 +566,41 @@ def few_rows(M, N):
     return M < config.CPU_ROW_BLOCK and M < N
 
 
+# how matmul makes a product (matmul_way): on packed a^T (few_rows), on b = W^T packed by the threads that read it
+# (_owned_panels), or on pack(b) or panels the caller gives
+FEW_ROWS, OWNED, PACKED = range(3)
+
+
+def matmul_way(M, K, N, itemsize, a_transposed, b_transposed, own):
+    """How matmul makes a [M, K] @ b [K, N], as (how, parallel, kblock, pack_parallel, threads, rows) for
+    matmul and planned_matmul: how (FEW_ROWS, OWNED where `own`, i.e. no panels given, else PACKED); the product
+    on Numba's threads (gemm's rule) and its k per pass (k_block of the panels read); the pack of a^T (FEW_ROWS)
+    or of b on the threads (pack_parallel's rule); OWNED's tasks; gemm's row block. a_transposed, b_transposed:
+    whether pack() would read a^T, b as W.T (cpu_packed.transposed). The pack's threads: 0 on the calling thread
+    (Numba's thread count is read here: inside a kernel it would make the kernel uncachable)."""
+    PW = PANEL_BYTES // itemsize
+    rows = config.CPU_ROW_BLOCK
+    if few_rows(M, N):
+        return (FEW_ROWS, _parallel(M * N * K), _k_block(-(-M // PW) * K * PANEL_BYTES, K),
+                pack_threads(M * K * itemsize, M, itemsize, a_transposed), 0, rows)
+    if own and b_transposed and _owned_panels(M, N, K, itemsize):
+        return OWNED, True, K, 0, num_threads(), rows
+    return gemm_way(M, K, N, itemsize, b_transposed)
+
+
+def gemm_way(M, K, N, itemsize, b_transposed):
+    """matmul_way's PACKED: gemm(a, pack(b), N) for a [M, K], b [K, N] (gemm's and pack's rules)."""
+    PW = PANEL_BYTES // itemsize
+    return (PACKED, _parallel(M * N * K), _k_block(-(-N // PW) * K * PANEL_BYTES, K),
+            pack_threads(K * N * itemsize, N, itemsize, b_transposed), 0, config.CPU_ROW_BLOCK)
+
+
+def transposes(m, n):
+    """Whether the transpose of a C-contiguous [m, n] array is what pack() reads as W.T (cpu_packed.transposed:
+    F-contiguous and not C)."""
+    return m > 1 and n > 1
+
+
 def matmul(a, b, bias=None, line_aligned=False, panels=None):
     """a [M, K] @ b [K, N] (+ bias [N]) -> C-contiguous [M, N]; a and b C- or F-contiguous. Packs the smaller of
     b and a^T: with fewer than config.CPU_ROW_BLOCK rows, (b^T a^T)^T, so that a T=16, B=1 call packs x, not
@@ -563,26 +608,104 @@ def matmul(a, b, bias=None, line_aligned=False, panels=None):
     panel's), so rows stay independent of M. line_aligned: the result starts on a cache line (aligned(); the
     few-rows case always does). panels: a function giving pack(b) in place of packing it here (the panels a
     prepacked weight keeps), called only where b is packed. Without it, b = W^T packs on the threads that read
-    its panels where _owned_panels says so (_pack_gemm_parallel: the same bits)."""
-    M, N = a.shape[0], b.shape[1]
+    its panels where _owned_panels says so (_pack_gemm_parallel: the same bits). matmul_way decides;
+    planned_matmul runs the same way inside a kernel."""
+    (M, K), N = a.shape, b.shape[1]
     bias = none(a.dtype, 1) if bias is None else bias
-    if few_rows(M, N):
-        bT, K = b.T, a.shape[1]
-        if K == 0:
-            return np.zeros((M, N), a.dtype) + bias
-        parallel = _parallel(N * M * K)
-        if a.flags.c_contiguous:
-            PW = PANEL_BYTES // a.itemsize
-            kblock = _k_block(-(-M // PW) * K * PANEL_BYTES, K)
-            return _gemm_transposed_packing(a, bT, bias, config.CPU_ROW_BLOCK, parallel, kblock)
-        P = pack(a.T)
-        return _gemm_transposed(P, bT, bias, M, config.CPU_ROW_BLOCK, parallel, k_block(P))
-    if panels is None and cpu_packed.transposed(b) and _owned_panels(M, N, a.shape[1], a.itemsize):
+    how, parallel, kblock, pack_threads, threads, rows = matmul_way(
+        M, K, N, a.itemsize, cpu_packed.transposed(a.T), cpu_packed.transposed(b), panels is None)
+    if K == 0:
+        return np.zeros((M, N), a.dtype) + bias
+    if how == FEW_ROWS:
+        if a.flags.c_contiguous and not pack_threads:
+            return _gemm_transposed_packing(a, b.T, bias, rows, parallel, kblock)
+        return _gemm_transposed(pack(a.T), b.T, bias, M, rows, parallel, kblock)
+    if how == OWNED:
         out = aligned((M, N), a.dtype)      # on a line: the threads' columns meet at whole lines
-        _pack_gemm_parallel(out, b.T, a, bias, cpu_packed.empty_panels(b), config.CPU_ROW_BLOCK, num_threads())
+        _pack_gemm_parallel(out, b.T, a, bias, cpu_packed.empty_panels(b), rows, threads)
         return out
     P = pack(b) if panels is None else panels()
     return gemm(a, P, N, bias, aligned((M, N), a.dtype) if line_aligned else None)
+
+
+def packed(m, threads):
+    """pack(m) inside a kernel, the panels on a cache line (transposed_empty_panels), the copy shared over
+    `threads` threads (0: on this one; pack_threads()): m = W.T (F-contiguous) by the transposing copy (a panel per
+    task), else row by row."""
+    raise NotImplementedError("packed() runs inside a kernel only")
+
+
+@overload(packed, jit_options=JIT)
+def _packed(m, threads):
+    if isinstance(m, types.Array) and m.layout == "F":
+        def transposing(m, threads):
+            P = transposed_empty_panels(m.T)
+            if threads > 0:
+                _pack_transposed_parallel(P, m.T)
+            else:
+                cpu_packed.pack_transposed(P, m.T, 0, P.shape[0])
+            return P
+        return transposing
+
+    def copying(m, threads):
+        P = transposed_empty_panels(m.T)
+        if threads > 0:
+            _pack_copy_parallel(P, m, threads)
+        else:
+            cpu_packed.pack_copy(P, m, 0, m.shape[0])
+        return P
+    return copying
+
+
+def owned_product(out, a, b, bias, rows, threads):
+    """_pack_gemm_parallel for matmul's OWNED way inside a kernel: b = W^T (F-contiguous) only."""
+    raise NotImplementedError("owned_product() runs inside a kernel only")
+
+
+@overload(owned_product, jit_options=JIT)
+def _owned_product(out, a, b, bias, rows, threads):
+    if isinstance(b, types.Array) and b.layout == "F":
+        def owned(out, a, b, bias, rows, threads):
+            _pack_gemm_parallel(out, b.T, a, bias, transposed_empty_panels(b.T), rows, threads)
+        return owned
+
+    def not_owned(out, a, b, bias, rows, threads):      # (matmul_way gives OWNED only for b = W^T)
+        raise ValueError("OWNED needs b = W^T")
+    return not_owned
+
+
+@numba.njit(**JIT)
+def planned_matmul(a, b, bias, way, P):
+    """matmul(a, b, bias) inside a kernel, made the way matmul_way said (bias empty: none; P: the panels of b a
+    prepacked weight keeps, else none and b is packed here where the way packs it). The same kernels on the same
+    panels, so matmul's bits; the result on a cache line."""
+    how, parallel, kblock, pack_threads, threads, rows = way
+    M, K = a.shape
+    N = b.shape[1]
+    if K == 0:
+        out = aligned_zeros(M, N, a)
+        if bias.shape[0] > 0:
+            for m in range(M):
+                out[m] += bias
+        return out
+    if how == FEW_ROWS:
+        return _gemm_transposed(packed(a.T, pack_threads), b.T, bias, M, rows, parallel, kblock)
+    out = aligned_empty(M, N, a)
+    if how == OWNED:
+        owned_product(out, a, b, bias, rows, threads)
+        return out
+    planned_gemm(out, a, packed(b, pack_threads) if P.shape[0] == 0 else P, bias, way, False)
+    return out
+
+
+@numba.njit(**JIT)
+def planned_gemm(out, a, P, bias, way, add):
+    """gemm(a, P, N, bias, out, add) inside a kernel, on the threads or not as `way` (gemm_way) says."""
+    _, parallel, kblock, _, _, rows = way
+    if parallel:
+        _gemm_parallel(out, P, a, bias, rows, kblock, add)
+    else:
+        _gemm_serial(out, P, a, bias, rows, add)
 
 
 @numba.njit(**JIT)
@@ -806,9 +929,14 @@ def column_sums(a):
     from 2^18 elements and more than SUM_ROWS rows up. db of a backward: T*B = 32768 rows of 256 columns took
     NumPy 1.76 ms on one thread, this 0.63 ms on two (benchmarks/probes/column_sums.py, probes_session16.txt)."""
     out = np.empty(a.shape[1], a.dtype)
-    sums = _column_sums_parallel if _parallel(a.size * 16) and a.shape[0] > SUM_ROWS else _column_sums_serial
+    sums = _column_sums_parallel if sums_parallel(*a.shape) else _column_sums_serial
     sums(out, a)
     return out
+
+
+def sums_parallel(K, M):
+    """Whether column_sums of [K, M] runs on Numba's threads."""
+    return _parallel(K * M * 16) and K > SUM_ROWS
 
 
 def weight_grads(da, inputs, rows=None):
@@ -825,15 +953,13 @@ def weight_grads(da, inputs, rows=None):
     rows = [M] * len(inputs) if rows is None else rows
     K = T * B
     xs = [np.ascontiguousarray(x).reshape(K, x.shape[2]) for x in inputs]
-    chunk_bytes = config.CPU_GRAD_CHUNK_BYTES
     widest = max(x.shape[1] for x in xs)
-    one_panel = widest * da.itemsize <= PANEL_BYTES                    # then the view is read in place
-    if chunk_bytes == 0 or one_panel or M < config.CPU_ROW_BLOCK or not da.flags.c_contiguous:
+    if grads_in_place(M, widest, da.itemsize) or not da.flags.c_contiguous:
         a = np.ascontiguousarray(da).reshape(K, M)
         return [matmul((a if r == M else np.ascontiguousarray(a[:, :r])).T, x) for x, r in zip(xs, rows)]
     a = da.reshape(K, M)
     W = VECTOR_BYTES // da.itemsize
-    steps = min(K, max(KC, chunk_bytes // (M * da.itemsize) // KC * KC))
+    steps = chunk_steps(K, M, da.itemsize)
     buf = cpu_pool.empty((M, (steps + W - 1) // W * W), da.dtype)
     outs = [cpu_pool.empty((r, x.shape[1]), da.dtype) for x, r in zip(xs, rows)]
     transpose = _transpose_parallel if _parallel(M * K * widest) else _transpose_serial
@@ -843,6 +969,19 @@ def weight_grads(da, inputs, rows=None):
         for out, x, r in zip(outs, xs, rows):
             gemm(buf[:r], pack(x[k0:k1]), x.shape[1], out=out, add=k0 > 0)
     return outs
+
+
+def chunk_steps(K, M, itemsize):
+    """The rows of da [K, M] (values of k) per chunk that weight_grads transposes: about
+    config.CPU_GRAD_CHUNK_BYTES, a multiple of KC."""
+    return min(K, max(KC, config.CPU_GRAD_CHUNK_BYTES // (M * itemsize) // KC * KC))
+
+
+def grads_in_place(M, widest, itemsize):
+    """Whether weight_grads reads da^T (M rows) as a view, not transposed in chunks: with
+    config.CPU_GRAD_CHUNK_BYTES 0, fewer than a row block of rows, or the widest x one panel wide (then the view
+    is read in place)."""
+    return config.CPU_GRAD_CHUNK_BYTES == 0 or widest * itemsize <= PANEL_BYTES or M < config.CPU_ROW_BLOCK
 
 
 def input_grads(da, x, w_ih, hp, hp_rows=None):

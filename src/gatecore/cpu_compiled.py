@@ -1,4 +1,4 @@
-"""A forward as one compiled call: the input projection, W_hh's panels, the arrays and the time loop in one Numba
+"""A forward or a backward as one compiled call: the products, the packs, the arrays and the time loop in one Numba
 function, with the same kernels (threaded or not) as the general path.
 
 A forward spends time in the Python between its kernels: LSTM T=16 B=1 H=64, float32, took ~48 us in the
@@ -6,13 +6,20 @@ backend's forward() of which ~29 were the two kernels (the input projection and 
 Python steps around them (allocations, the split, the feed, the bias, each at 0.5-6 us in a call). At T=16 B=16
 H=64 the same pieces as one compiled call took 114 us against 149 through the general path: the Python, and
 memory that the pool (cpu_pool) hands out after the other core wrote it last (W_hh^T packed into it: 12-18 us in a
-call, ~2 us into memory malloc just freed on this thread).
+call, ~2 us into memory malloc just freed on this thread). A backward has more such steps (W_hh's panels, dx,
+dW_ih, dW_hh and db each a matmul or a sum from Python, ~5-15 us apiece in a call at T=16 B=1 H=64).
 Where plan() says so (a forward in one piece without a projection: config.CPU_COMPILED_MAX_BYTES says how
 large), each cell's cpu.forward calls its `_compiled_forward` instead: inputs() (the projection as
-cpu_common.matmul would make it, or the feed of cpu_feed.inputs), recurrent_panels() (cpu_common.panels), arrays
-from Numba's allocator on cache lines, and the cell's own _forward_loop with the split step_split chose. Python decides (plan(): the
-config knobs are read at each call) and the compiled code follows, so each product and pack runs the kernel the
-general path would run, threaded where it would be: bitwise the general path's results.
+cpu_common.matmul would make it: cpu_common.planned_matmul, or the feed of cpu_feed.inputs), recurrent_panels()
+(cpu_common.panels), arrays from Numba's allocator on cache lines, and the cell's own _forward_loop with the
+split step_split chose. Where grads_plan() says so (da under the same limit, no projection), each cell's
+cpu.backward calls its `_compiled_backward`: the loop's panels (backward_panels()), the cell's _backward_loop,
+then input_grads() (cpu_common.input_grads: dx by planned_matmul, the weight gradients by weight_grads(), in
+place or on da^T transposed in chunks as cpu_common.weight_grads makes them, db by column_sums()). Python decides
+(plan(), grads_plan(): the config knobs are read at each call, the rules are cpu_common's own: matmul_way,
+gemm_way, pack_threads, grads_in_place, chunk_steps, sums_parallel) and the compiled code follows, so each
+product and pack runs the kernel the general path would run, threaded where it would be: bitwise the general
+path's results.
 """
 from __future__ import annotations
 
@@ -22,11 +29,10 @@ import numpy as np
 from . import config, cpu_common as cc, cpu_feed, cpu_packed, cpu_sync
 from .prepacked import is_prepacked
 
-# how inputs() makes the projection (cpu_common.step_inputs and matmul): in the step (a single row), on packed
-# x^T (fewer rows than columns and than a row block), on W_ih^T packed here, packed by the threads that read
-# it (cpu_common._owned_panels), on a prepacked W_ih's kept panels, or by a second thread as the loop runs
-# (gatecore.cpu_feed)
-ONE_ROW, FEW_ROWS, PACKED, OWNED, KEPT, FED = range(6)
+# how inputs() makes the projection: in the step (a single row: cpu_common.step_inputs), by a second thread as the
+# loop runs (gatecore.cpu_feed), or as cpu_common.matmul would (planned_matmul: its FEW_ROWS, OWNED or PACKED way)
+FEW_ROWS, OWNED, PACKED = cc.FEW_ROWS, cc.OWNED, cc.PACKED
+ONE_ROW, FED = 3, 4
 NO_LENGTHS = np.zeros(0, np.int64)      # _compiled_forward's lengths when every sequence is full
 
 
@@ -35,60 +41,41 @@ def plan(x, w_ih, w_hh, G, R, lengths, reverse):
     general path): when its pre-activations take less than config.CPU_COMPILED_MAX_BYTES (its arrays then come from
     Numba's allocator, not from cpu_pool) and it runs in one piece (at most config.CPU_CHUNK_MIN_BYTES: not in
     cpu_common.time_chunks). Else (split, hh, P_hh, projection): step_split's split; hh = 0 (P_hh: the kept
-    panels of a prepacked W_hh, or none), 1 or 2 (pack W_hh^T in the call, on this thread or on the threads:
-    cpu_common.pack_parallel); projection = (how, pack on the threads, product on the threads, k block, threads,
-    row block, kept W_ih^T panels, steps per feeding task) for inputs()."""
+    panels of a prepacked W_hh, or none), else pack W_hh^T in the call on hh - 1 threads (0: this thread alone;
+    pack_threads()); projection = (how, way, P_ih, steps): how ONE_ROW, FED (steps per feeding task) or
+    matmul's way (way = cpu_common.matmul_way(), P_ih a prepacked W_ih's kept panels where it reads them)."""
     T, B, I = x.shape
     M, GH = T * B, w_ih.shape[0]
     nbytes = M * GH * x.itemsize
     if nbytes >= config.CPU_COMPILED_MAX_BYTES or nbytes > config.CPU_CHUNK_MIN_BYTES:
         return None
     none3 = cc.none(x.dtype, 3)
-    PW = cpu_packed.PANEL_BYTES // x.itemsize
     if is_prepacked(w_hh):
         hh, P_hh = 0, cc.panels(w_hh, T, B)
         panel = cc.panel_units(P_hh)
     else:
-        hh = 0 if not cc.packs(w_hh, T, B) else 2 if cc.pack_parallel(w_hh.T) else 1
-        P_hh, panel = none3, PW if hh else 0
+        hh = 1 + pack_threads(w_hh.T) if cc.packs(w_hh, T, B) else 0
+        P_hh, panel = none3, cpu_packed.PANEL_BYTES // x.itemsize if hh else 0
     split = cc.step_split(B, G, GH // G, R, panel=panel, itemsize=x.itemsize)
-    work = M * GH * I
-    parallel, pack_parallel, kblock, threads, P_ih, steps = cc._parallel(work), False, I, 0, none3, 0
+    prepacked = is_prepacked(w_ih)
+    way = cc.matmul_way(M, I, GH, x.itemsize, cc.transposes(M, I), cc.transposes(GH, I), not prepacked)
     if cpu_feed.fed(split, x, GH, R, lengths, reverse):
         how, steps = FED, max(1, config.CPU_FEED_ROWS // B)
-        if is_prepacked(w_ih):
-            P_ih = cc.transposed_panels(w_ih)
-    elif M == 1:
-        how = ONE_ROW
-    elif cc.few_rows(M, GH):
-        how = FEW_ROWS
-        kblock = cc._k_block(-(-M // PW) * I * cpu_packed.PANEL_BYTES, I)
-    elif is_prepacked(w_ih):
-        how, P_ih = KEPT, cc.transposed_panels(w_ih)
-        kblock = cc.k_block(P_ih)
-    elif cpu_packed.transposed(w_ih.T) and cc._owned_panels(M, GH, I, x.itemsize):
-        how, threads = OWNED, cc.num_threads()
     else:
-        how, pack_parallel = PACKED, cc.pack_parallel(w_ih.T)
-        kblock = cc._k_block(-(-GH // PW) * I * cpu_packed.PANEL_BYTES, I)
-    return split, hh, P_hh, (how, pack_parallel, parallel, kblock, threads, config.CPU_ROW_BLOCK, P_ih, steps)
+        how, steps = ONE_ROW if M == 1 else way[0], 0
+    P_ih = cc.transposed_panels(w_ih) if prepacked and how in (FED, PACKED) else none3
+    return split, hh, P_hh, (how, way, P_ih, steps)
 
 
-@numba.njit(**cc.JIT)
-def transposed_panels(w, parallel):
-    """pack(w^T) (cpu_common.transposed_panels), on the threads with `parallel`."""
-    P = cc.transposed_empty_panels(w)
-    if parallel:
-        cc._pack_transposed_parallel(P, w)
-    else:
-        cpu_packed.pack_transposed(P, w, 0, P.shape[0])
-    return P
+def pack_threads(m):
+    """The threads cpu_common.pack(m) shares its copy over (0: the calling thread alone; cpu_common.pack_threads)."""
+    return cc.pack_threads(m.nbytes, m.shape[1], m.itemsize, cpu_packed.transposed(m))
 
 
 @numba.njit(**cc.JIT)
 def recurrent_panels(w_hh, hh, P_hh):
-    """The loop's W_hh^T panels: P_hh as given (hh 0: kept, or none), else packed here (plan())."""
-    return P_hh if hh == 0 else transposed_panels(w_hh, hh == 2)
+    """The loop's W_hh^T panels: P_hh as given (hh 0: kept, or none), else packed here on hh - 1 threads (plan())."""
+    return P_hh if hh == 0 else cc.packed(w_hh.T, hh - 1)
 
 
 @numba.njit(**cc.JIT)
@@ -97,11 +84,10 @@ def inputs(x, w_ih, bias, projection, idle):
     [T, B, G*H] = x W_ih^T + bias (bias empty: none) and feed = idle (cpu_feed.idle); or for a single row
     (T = B = 1) gates to be filled in the loop from x1 = x[0], w1 = w_ih and bias1 = bias; or gates to be filled
     by the feed (W_ih^T packed by its first task where not kept)."""
-    how, pack_parallel, parallel, kblock, threads, row_block, P_ih, steps = projection
+    how, way, P_ih, steps = projection
     T, B, I = x.shape
     GH = w_ih.shape[0]
-    M = T * B
-    rows = x.reshape((M, I))
+    rows = x.reshape((T * B, I))
     none2 = np.zeros((0, 0), x.dtype)
     none1 = np.zeros(0, x.dtype)
     if how == ONE_ROW:
@@ -112,18 +98,7 @@ def inputs(x, w_ih, bias, projection, idle):
         tasks = cpu_sync.new_tasks((T + steps - 1) // steps + np.int64(pack))
         feed = (rows, w_ih, P, bias, tasks, steps, pack)
         return empty(T, B, GH, x), none2, none2, none1, feed
-    if how == FEW_ROWS:
-        gates = cc._gemm_transposed_packing(rows, w_ih, bias, row_block, parallel, kblock)
-    else:
-        gates = cc.aligned_empty(M, GH, x)
-        if how == OWNED:
-            cc._pack_gemm_parallel(gates, w_ih, rows, bias, cc.transposed_empty_panels(w_ih), row_block, threads)
-        else:
-            P = P_ih if how == KEPT else transposed_panels(w_ih, pack_parallel)
-            if parallel:
-                cc._gemm_parallel(gates, P, rows, bias, row_block, kblock, False)
-            else:
-                cc._gemm_serial(gates, P, rows, bias, row_block, False)
+    gates = cc.planned_matmul(rows, w_ih.T, bias, way, P_ih)
     return gates.reshape((T, B, GH)), none2, none2, none1, idle
 
 
@@ -156,3 +131,140 @@ def lengths_and_outputs(lengths, T, B, width, like):
     if lengths.shape[0] == 0:
         return np.full(B, T, np.int64), empty(T, B, width, like)
     return lengths, cc.aligned_zeros(T * B, width, like).reshape((T, B, width))
+
+
+def weight_panels(w, r0=0, r1=None):
+    """(hh, P) for backward_panels(): a prepacked w's kept panels of w[r0:r1] (cpu_common.weight_panels), hh = 0;
+    else hh = 1 + pack_threads(w[r0:r1]) (pack it in the call: backward_panels())."""
+    if is_prepacked(w):
+        return 0, cc.weight_panels(w, r0, r1)
+    return 1 + pack_threads(cc.plain(w)[r0:r1]), cc.none(w.dtype, 3)
+
+
+def grads_plan(gates, x, w_ih, hp, hp_rows):
+    """How cpu_common.input_grads(da, x, w_ih, hp, hp_rows) runs inside a compiled backward (input_grads()), for
+    da of gates' shape [T, B, G*H] (C-contiguous), or None (the general path, its arrays from cpu_pool) where da
+    takes config.CPU_COMPILED_MAX_BYTES or more or the arrays the call allocates take more than
+    config.CPU_COMPILED_BACKWARD_MAX_BYTES. Else (dx's way, P_ih, weight_grads_plan() of dW_ih and
+    dW_hh, db on the threads): dx's way as input_grads' matmul takes it (cpu_common.matmul_way), P_ih a prepacked
+    W_ih's kept panels (cpu_common.weight_panels) where it reads them."""
+    T, B, GH = gates.shape
+    K, I, R = T * B, x.shape[2], hp.shape[2]
+    if gates.nbytes >= config.CPU_COMPILED_MAX_BYTES:
+        return None
+    weights = weight_grads_plan(K, GH, (I, R), (GH, hp_rows), x.itemsize)
+    in_place, _, (steps, *_) = weights
+    # what the call allocates: da, dx, both weights' panels and gradients, x and h packed, da^T's chunk
+    allocated = K * GH + K * I + 2 * GH * (I + R) + K * (I + R) + (0 if in_place else GH * steps)
+    if allocated * x.itemsize > config.CPU_COMPILED_BACKWARD_MAX_BYTES:
+        return None
+    dx = cc.matmul_way(K, GH, I, x.itemsize, cc.transposes(K, GH), False, False)
+    P_ih = cc.weight_panels(w_ih) if is_prepacked(w_ih) and dx[0] == PACKED else cc.none(x.dtype, 3)
+    return dx, P_ih, weights, cc.sums_parallel(K, GH)
+
+
+def weight_grads_plan(K, M, columns, rows, itemsize):
+    """How cpu_common.weight_grads(da, (x, h), rows) runs inside a kernel (weight_grads()), for da [K, M], x and h
+    [K, N] with their N in `columns` and rows = (M, h's rows: 0 for no h): (in place, ways, chunks). In place
+    (cpu_common.grads_in_place): ways holds each product's matmul_way (da[:, :r]^T x). Else da^T is transposed in
+    chunks of `steps` values of k (cpu_common.chunk_steps): chunks = (steps, the transposes on the threads, each
+    product's gemm_way for a full chunk, for the last). The unused part holds stand-ins of the same types."""
+    ways = tuple(cc.matmul_way(r, K, N, itemsize, False, False, True) for N, r in zip(columns, rows))
+    in_place = cc.grads_in_place(M, max(columns), itemsize)
+    if in_place:
+        return True, ways, (1, False, ways, ways)
+    steps = cc.chunk_steps(K, M, itemsize)
+    last = K - (K - 1) // steps * steps
+    full = tuple(cc.gemm_way(r, steps, N, itemsize, False) for N, r in zip(columns, rows))
+    return False, ways, (steps, cc._parallel(M * K * max(columns)),
+                         full, tuple(cc.gemm_way(r, last, N, itemsize, False) for N, r in zip(columns, rows)))
+
+
+def panel_width(like):
+    """The width of the panels pack() makes for like's dtype (cpu_common.panel_units of any of them)."""
+    return cpu_packed.PANEL_BYTES // like.itemsize
+
+
+@numba.njit(**cc.JIT)
+def backward_panels(w, hh, P):
+    """A backward loop's panels of w (pack(w): cpu_common.weight_panels): P as given (hh 0), else packed here on
+    hh - 1 threads (weight_panels())."""
+    return P if hh == 0 else cc.packed(w, hh - 1)
+
+
+@numba.njit(**cc.JIT)
+def zeros(T, B, width, like):
+    """Zeros [T, B, width] of like's dtype on a cache line (the arrays a backward loop fills)."""
+    return cc.aligned_zeros(T * B, width, like).reshape((T, B, width))
+
+
+@numba.njit(**cc.JIT)
+def copy(a):
+    """A writable copy of a [B, width] on a cache line (cpu_common.state_or_zeros)."""
+    out = cc.aligned_empty(a.shape[0], a.shape[1], a)
+    out[:] = a
+    return out
+
+
+@numba.njit(**cc.JIT)
+def column_sums(a, parallel):
+    """cpu_common.column_sums(a), on the threads with `parallel` (cpu_common.sums_parallel)."""
+    out = np.empty(a.shape[1], a.dtype)
+    if parallel:
+        cc._column_sums_parallel(out, a)
+    else:
+        cc._column_sums_serial(out, a)
+    return out
+
+
+@numba.njit(**cc.JIT)
+def input_grads(da, x, w_ih, hp, hp_rows, plan):
+    """cpu_common.input_grads(da, x, w_ih, hp, hp_rows) the way grads_plan() found it runs: (dx [T, B, I],
+    dW_ih [G*H, I], da[:, :, :hp_rows]^T hp [hp_rows, R], db [G*H]), the same products on the same panels."""
+    dx_way, P_ih, weights, sums_parallel = plan
+    T, B, GH = da.shape
+    K = T * B
+    rows = da.reshape((K, GH))
+    dx = cc.planned_matmul(rows, w_ih, np.zeros(0, da.dtype), dx_way, P_ih).reshape(x.shape)
+    dw_ih, dw_hh = weight_grads(rows, x.reshape((K, x.shape[2])), hp.reshape((K, hp.shape[2])), hp_rows, weights)
+    return dx, dw_ih, dw_hh, column_sums(rows, sums_parallel)
+
+
+@numba.njit(**cc.JIT)
+def weight_grads(a, x, h, h_rows, plan):
+    """cpu_common.weight_grads(da, (x, h), (M, h_rows)) inside a kernel, the way weight_grads_plan() found it
+    runs, for a = da [K, M] (C-contiguous), x and h [K, *]: (a^T x, a[:, :h_rows]^T h; h_rows 0: none, empty)."""
+    in_place, (x_way, h_way), chunks = plan
+    if not in_place:
+        return _chunked_weight_grads(a, x, h, h_rows, chunks)
+    none1 = np.zeros(0, a.dtype)
+    none3 = np.zeros((0, 0, 0), a.dtype)
+    dw_x = cc.planned_matmul(a.T, x, none1, x_way, none3)
+    if h_rows == 0:
+        return dw_x, np.zeros((0, h.shape[1]), a.dtype)
+    a_h = a if h_rows == a.shape[1] else np.ascontiguousarray(a[:, :h_rows])
+    return dw_x, cc.planned_matmul(a_h.T, h, none1, h_way, none3)
+
+
+@numba.njit(**cc.JIT)
+def _chunked_weight_grads(a, x, h, h_rows, chunks):
+    """weight_grads' transposed chunks: da^T chunk by chunk of k into one buffer (serial or threaded), and each
+    product on that chunk added into its result (gemm on pack(x[k0:k1]), then on pack(h[k0:k1]))."""
+    steps, transpose_parallel, full, last = chunks
+    K, M = a.shape
+    W = cpu_packed.VECTOR_BYTES // a.itemsize
+    buf = cc.aligned_empty(M, (steps + W - 1) // W * W, a)
+    dw_x = cc.aligned_empty(M, x.shape[1], a)
+    dw_h = cc.aligned_empty(h_rows, h.shape[1], a)
+    none1 = np.zeros(0, a.dtype)
+    for k0 in range(0, K, steps):
+        k1 = min(K, k0 + steps)
+        if transpose_parallel:
+            cc._transpose_parallel(buf, a, k0, k1)
+        else:
+            cc._transpose_serial(buf, a, k0, k1)
+        x_way, h_way = full if k1 - k0 == steps else last
+        cc.planned_gemm(dw_x, buf, cc.packed(x[k0:k1], x_way[3]), none1, x_way, k0 > 0)
+        if h_rows > 0:
+            cc.planned_gemm(dw_h, buf[:h_rows], cc.packed(h[k0:k1], h_way[3]), none1, h_way, k0 > 0)
+    return dw_x, dw_h

@@ -16,7 +16,8 @@ The tape holds gates, cp [T, B, H] (c_{t-1} as used at time t), cs [T, B, H] (c_
 x and the weights. Backward runs the loop backwards for da = dL/da [T, B, 4H] (and dhs = dL/dh_t [T, B, R]
 with a projection), then dx = da W_ih, dW_ih = da^T x, dW_hh = da^T hp, db = sum da, dW_hr = dhs^T m.
 A forward without a projection runs as one Numba call (_compiled_forward, gatecore.cpu_compiled) where
-cpu_compiled.plan() takes it, else from Python (_general_forward); the same kernels and bits either way.
+cpu_compiled.plan() takes it, else from Python (_general_forward); a backward likewise (_compiled_backward where
+cpu_compiled.grads_plan() takes it, else _general_backward); the same kernels and bits either way.
 """
 from __future__ import annotations
 
@@ -337,8 +338,37 @@ def _general_forward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, reverse, w_hr, 
     return y, h_n.copy(), c, gates, cp, cs, hp, lengths
 
 
+@numba.njit(**cc.JIT)
+def _compiled_backward(x, w_ih, w_hh, gates, cp, cs, hp, lengths, reverse, dy, dh_n, dc_n, plan):
+    """backward() without a projection as one compiled call (plan: the split, W_hh's panels as
+    cpu_compiled.weight_panels() gave them, cpu_compiled.grads_plan()); returns (dx, dh0, dc0, dw_ih, dw_hh, db)."""
+    split, hh, P_hh, grads = plan
+    T, B, G4 = gates.shape
+    dh, dc = cpu_compiled.copy(dh_n), cpu_compiled.copy(dc_n)
+    da = cpu_compiled.zeros(T, B, G4, x)
+    _backward_loop(gates, cp, cs, cpu_compiled.backward_panels(w_hh, hh, P_hh), np.zeros((0, 0, 0), x.dtype), dy, dh,
+                   dc, lengths, reverse, split, da, np.zeros((0, B, dh.shape[1]), x.dtype))
+    dx, dw_ih, dw_hh, db = cpu_compiled.input_grads(da, x, w_ih, hp, G4, grads)
+    return dx, dh, dc, dw_ih, dw_hh, db
+
+
 def backward(saved, dy, dh_n, dc_n):
     """LSTM backward through time: returns {dx, dh0, dc0, dw_ih, dw_hh[, db_ih, db_hh][, dw_hr]}."""
+    x, w_ih, w_hh, w_hr, gates, cp, cs, hp, lengths, reverse, has_bias = saved
+    B, H = dc_n.shape
+    grads = None if w_hr is not None else cpu_compiled.grads_plan(gates, x, w_ih, hp, 4 * H)
+    if grads is not None:
+        hh, P_hh = cpu_compiled.weight_panels(w_hh)
+        split = cc.step_split(B, 4, H, H, backward=True, panel=cpu_compiled.panel_width(x))
+        dx, dh, dc, dw_ih, dw_hh, db = _compiled_backward(x, cc.plain(w_ih), cc.plain(w_hh), gates, cp, cs, hp,
+                                                          lengths, reverse, dy, dh_n, dc_n, (split, hh, P_hh, grads))
+        return cc.with_bias_grads({"dx": dx, "dh0": dh, "dc0": dc, "dw_ih": dw_ih, "dw_hh": dw_hh}, has_bias, db,
+                                  db.copy())
+    return _general_backward(saved, dy, dh_n, dc_n)
+
+
+def _general_backward(saved, dy, dh_n, dc_n):
+    """backward() from Python, any size and path."""
     x, w_ih, w_hh, w_hr, gates, cp, cs, hp, lengths, reverse, has_bias = saved
     B, H = dc_n.shape
     P_hr = cc.pack(np.zeros((0, H), x.dtype)) if w_hr is None else cc.weight_panels(w_hr)

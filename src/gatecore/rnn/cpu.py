@@ -11,7 +11,8 @@ The tape holds hs [T, B, H] (h_t at real steps, 0 at padding, time-indexed: act'
 hp [T, B, H] (h_{t-1} as used at time t), x and the weights. Backward runs the loop backwards for
 da = dL/da_t [T, B, H], then dx = da W_ih, dW_ih = da^T x, dW_hh = da^T hp, db = sum da after it.
 A forward runs as one Numba call (_compiled_forward, gatecore.cpu_compiled) where cpu_compiled.plan() takes
-it, else from Python; the same kernels and bits either way.
+it, else from Python; a backward likewise (_compiled_backward where cpu_compiled.grads_plan() takes it, else
+_general_backward); the same kernels and bits either way.
 """
 from __future__ import annotations
 
@@ -207,8 +208,35 @@ def forward(x, w_ih, w_hh, b_ih, b_hh, h0, lengths, reverse, nonlinearity, need_
     return a, h_n, saved
 
 
+@numba.njit(**cc.JIT)
+def _compiled_backward(x, w_ih, w_hh, hs, hp, lengths, reverse, act, dy, dh_n, plan):
+    """backward() as one compiled call (plan: the split, W_hh's panels as cpu_compiled.weight_panels() gave them,
+    cpu_compiled.grads_plan()); returns (dx, dh0, dw_ih, dw_hh, db)."""
+    split, hh, P_hh, grads = plan
+    T, B, H = hs.shape
+    dh = cpu_compiled.copy(dh_n)
+    da = cpu_compiled.zeros(T, B, H, x)
+    _backward_loop(hs, cpu_compiled.backward_panels(w_hh, hh, P_hh), dy, dh, lengths, reverse, act, split, da)
+    dx, dw_ih, dw_hh, db = cpu_compiled.input_grads(da, x, w_ih, hp, H, grads)
+    return dx, dh, dw_ih, dw_hh, db
+
+
 def backward(saved, dy, dh_n):
     """RNN backward through time: returns {dx, dh0, dw_ih, dw_hh[, db_ih, db_hh]}."""
+    x, w_ih, w_hh, hs, hp, lengths, reverse, act, has_bias = saved
+    B, H = dh_n.shape
+    grads = cpu_compiled.grads_plan(hs, x, w_ih, hp, H)
+    if grads is not None:
+        hh, P_hh = cpu_compiled.weight_panels(w_hh)
+        split = cc.step_split(B, 1, H, H, backward=True, panel=cpu_compiled.panel_width(x))
+        dx, dh, dw_ih, dw_hh, db = _compiled_backward(x, cc.plain(w_ih), cc.plain(w_hh), hs, hp, lengths, reverse,
+                                                      act, dy, dh_n, (split, hh, P_hh, grads))
+        return cc.with_bias_grads({"dx": dx, "dh0": dh, "dw_ih": dw_ih, "dw_hh": dw_hh}, has_bias, db, db.copy())
+    return _general_backward(saved, dy, dh_n)
+
+
+def _general_backward(saved, dy, dh_n):
+    """backward() from Python, any size and path."""
     x, w_ih, w_hh, hs, hp, lengths, reverse, act, has_bias = saved
     B, H = dh_n.shape
     P_hh = cc.weight_panels(w_hh)
