@@ -572,12 +572,13 @@ FEW_ROWS, OWNED, PACKED = range(3)
 
 
 def matmul_way(M, K, N, itemsize, a_transposed, b_transposed, own):
-    """How matmul makes a [M, K] @ b [K, N], as (how, parallel, kblock, pack_parallel, threads, rows) for
+    """How matmul makes a [M, K] @ b [K, N], as (how, parallel, kblock, pack_on, threads, rows) for
     matmul and planned_matmul: how (FEW_ROWS, OWNED where `own`, i.e. no panels given, else PACKED); the product
-    on Numba's threads (gemm's rule) and its k per pass (k_block of the panels read); the pack of a^T (FEW_ROWS)
-    or of b on the threads (pack_parallel's rule); OWNED's tasks; gemm's row block. a_transposed, b_transposed:
-    whether pack() would read a^T, b as W.T (cpu_packed.transposed). The pack's threads: 0 on the calling thread
-    (Numba's thread count is read here: inside a kernel it would make the kernel uncachable)."""
+    on Numba's threads (gemm's rule) and its k per pass (k_block of the panels read); the threads the pack of a^T
+    (FEW_ROWS) or of b runs on (pack_threads: pack_parallel's rule); OWNED's tasks; gemm's row block.
+    a_transposed, b_transposed: whether pack() would read a^T, b as W.T (cpu_packed.transposed). The pack's
+    threads: 0 on the calling thread (Numba's thread count is read here: inside a kernel it would make the kernel
+    uncachable)."""
     PW = PANEL_BYTES // itemsize
     rows = config.CPU_ROW_BLOCK
     if few_rows(M, N):
@@ -612,12 +613,12 @@ def matmul(a, b, bias=None, line_aligned=False, panels=None):
     planned_matmul runs the same way inside a kernel."""
     (M, K), N = a.shape, b.shape[1]
     bias = none(a.dtype, 1) if bias is None else bias
-    how, parallel, kblock, pack_threads, threads, rows = matmul_way(
+    how, parallel, kblock, pack_on, threads, rows = matmul_way(
         M, K, N, a.itemsize, cpu_packed.transposed(a.T), cpu_packed.transposed(b), panels is None)
     if K == 0:
         return np.zeros((M, N), a.dtype) + bias
     if how == FEW_ROWS:
-        if a.flags.c_contiguous and not pack_threads:
+        if a.flags.c_contiguous and not pack_on:
             return _gemm_transposed_packing(a, b.T, bias, rows, parallel, kblock)
         return _gemm_transposed(pack(a.T), b.T, bias, M, rows, parallel, kblock)
     if how == OWNED:
@@ -679,7 +680,7 @@ def planned_matmul(a, b, bias, way, P):
     """matmul(a, b, bias) inside a kernel, made the way matmul_way said (bias empty: none; P: the panels of b a
     prepacked weight keeps, else none and b is packed here where the way packs it). The same kernels on the same
     panels, so matmul's bits; the result on a cache line."""
-    how, parallel, kblock, pack_threads, threads, rows = way
+    how, parallel, kblock, pack_on, threads, rows = way
     M, K = a.shape
     N = b.shape[1]
     if K == 0:
@@ -689,12 +690,12 @@ def planned_matmul(a, b, bias, way, P):
                 out[m] += bias
         return out
     if how == FEW_ROWS:
-        return _gemm_transposed(packed(a.T, pack_threads), b.T, bias, M, rows, parallel, kblock)
+        return _gemm_transposed(packed(a.T, pack_on), b.T, bias, M, rows, parallel, kblock)
     out = aligned_empty(M, N, a)
     if how == OWNED:
         owned_product(out, a, b, bias, rows, threads)
         return out
-    planned_gemm(out, a, packed(b, pack_threads) if P.shape[0] == 0 else P, bias, way, False)
+    planned_gemm(out, a, packed(b, pack_on) if P.shape[0] == 0 else P, bias, way, False)
     return out
 
 

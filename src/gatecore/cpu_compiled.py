@@ -10,10 +10,10 @@ call, ~2 us into memory malloc just freed on this thread). A backward has more s
 dW_ih, dW_hh and db each a matmul or a sum from Python, ~5-15 us apiece in a call at T=16 B=1 H=64).
 Where plan() says so (a forward in one piece without a projection: config.CPU_COMPILED_MAX_BYTES says how
 large), each cell's cpu.forward calls its `_compiled_forward` instead: inputs() (the projection as
-cpu_common.matmul would make it: cpu_common.planned_matmul, or the feed of cpu_feed.inputs), recurrent_panels()
+cpu_common.matmul would make it: cpu_common.planned_matmul, or the feed of cpu_feed.inputs), panels()
 (cpu_common.panels), arrays from Numba's allocator on cache lines, and the cell's own _forward_loop with the
 split step_split chose. Where grads_plan() says so (da under the same limit, no projection), each cell's
-cpu.backward calls its `_compiled_backward`: the loop's panels (backward_panels()), the cell's _backward_loop,
+cpu.backward calls its `_compiled_backward`: the loop's panels (panels()), the cell's _backward_loop,
 then input_grads() (cpu_common.input_grads: dx by planned_matmul, the weight gradients by weight_grads(), in
 place or on da^T transposed in chunks as cpu_common.weight_grads makes them, db by column_sums()). Python decides
 (plan(), grads_plan(): the config knobs are read at each call, the rules are cpu_common's own: matmul_way,
@@ -55,7 +55,7 @@ def plan(x, w_ih, w_hh, G, R, lengths, reverse):
         panel = cc.panel_units(P_hh)
     else:
         hh = 1 + pack_threads(w_hh.T) if cc.packs(w_hh, T, B) else 0
-        P_hh, panel = none3, cpu_packed.PANEL_BYTES // x.itemsize if hh else 0
+        P_hh, panel = none3, panel_width(x) if hh else 0
     split = cc.step_split(B, G, GH // G, R, panel=panel, itemsize=x.itemsize)
     prepacked = is_prepacked(w_ih)
     way = cc.matmul_way(M, I, GH, x.itemsize, cc.transposes(M, I), cc.transposes(GH, I), not prepacked)
@@ -73,9 +73,11 @@ def pack_threads(m):
 
 
 @numba.njit(**cc.JIT)
-def recurrent_panels(w_hh, hh, P_hh):
-    """The loop's W_hh^T panels: P_hh as given (hh 0: kept, or none), else packed here on hh - 1 threads (plan())."""
-    return P_hh if hh == 0 else cc.packed(w_hh.T, hh - 1)
+def panels(m, hh, P):
+    """A loop's panels of m (pack(m): W_hh^T's for a forward, cpu_common.panels; W_hh's for a backward,
+    cpu_common.weight_panels): P as given (hh 0: kept, or none), else packed here on hh - 1 threads (plan(),
+    weight_panels())."""
+    return P if hh == 0 else cc.packed(m, hh - 1)
 
 
 @numba.njit(**cc.JIT)
@@ -130,12 +132,12 @@ def lengths_and_outputs(lengths, T, B, width, like):
     uninitialised (the loop writes all of it), else y is zeros (cpu_common.outputs)."""
     if lengths.shape[0] == 0:
         return np.full(B, T, np.int64), empty(T, B, width, like)
-    return lengths, cc.aligned_zeros(T * B, width, like).reshape((T, B, width))
+    return lengths, zeros(T, B, width, like)
 
 
 def weight_panels(w, r0=0, r1=None):
-    """(hh, P) for backward_panels(): a prepacked w's kept panels of w[r0:r1] (cpu_common.weight_panels), hh = 0;
-    else hh = 1 + pack_threads(w[r0:r1]) (pack it in the call: backward_panels())."""
+    """(hh, P) for panels(): a prepacked w's kept panels of w[r0:r1] (cpu_common.weight_panels), hh = 0;
+    else hh = 1 + pack_threads(w[r0:r1]) (pack it in the call)."""
     if is_prepacked(w):
         return 0, cc.weight_panels(w, r0, r1)
     return 1 + pack_threads(cc.plain(w)[r0:r1]), cc.none(w.dtype, 3)
@@ -186,15 +188,9 @@ def panel_width(like):
 
 
 @numba.njit(**cc.JIT)
-def backward_panels(w, hh, P):
-    """A backward loop's panels of w (pack(w): cpu_common.weight_panels): P as given (hh 0), else packed here on
-    hh - 1 threads (weight_panels())."""
-    return P if hh == 0 else cc.packed(w, hh - 1)
-
-
-@numba.njit(**cc.JIT)
 def zeros(T, B, width, like):
-    """Zeros [T, B, width] of like's dtype on a cache line (the arrays a backward loop fills)."""
+    """Zeros [T, B, width] of like's dtype on a cache line (outputs with padding, the arrays a backward loop
+    fills)."""
     return cc.aligned_zeros(T * B, width, like).reshape((T, B, width))
 
 

@@ -298,7 +298,7 @@ def _compiled_forward(x, w_ih, w_hh, b_ih, b_hh, h0, lengths, reverse, lbr, need
     hp = cpu_compiled.empty(steps, B, H, x)
     lengths, y = cpu_compiled.lengths_and_outputs(lengths, T, B, H, x)
     hbuf = cpu_compiled.state(h0, B, H, x)
-    h_n = _forward_loop(gates, hn, hp, y, hbuf, w_hh, cpu_compiled.recurrent_panels(w_hh, hh, P_hh), b_hn, lengths,
+    h_n = _forward_loop(gates, hn, hp, y, hbuf, w_hh, cpu_compiled.panels(w_hh.T, hh, P_hh), b_hn, lengths,
                         reverse, lbr, split, x1, w1, bias1, feed)
     return y, h_n.copy(), gates, hn, hp, lengths
 
@@ -362,8 +362,8 @@ def _compiled_backward(x, w_ih, w_hh, gates, hn, hp, lengths, reverse, lbr, dy, 
     H = G3 // 3
     dh = cpu_compiled.copy(dh_n)
     dxp, dhn = cpu_compiled.zeros(T, B, G3, x), cpu_compiled.zeros(T, B, H, x)
-    _backward_loop(gates, hn, hp, cpu_compiled.backward_panels(w_hh[:2 * H], rz, P_rz),
-                   cpu_compiled.backward_panels(w_hh[2 * H:], n, P_n), dy, dh, lengths, reverse, lbr, split, dxp, dhn)
+    _backward_loop(gates, hn, hp, cpu_compiled.panels(w_hh[:2 * H], rz, P_rz),
+                   cpu_compiled.panels(w_hh[2 * H:], n, P_n), dy, dh, lengths, reverse, lbr, split, dxp, dhn)
     dw_hh = np.empty(w_hh.shape, x.dtype)
     dx, dw_ih, dw_hh[:2 * H], db_ih = cpu_compiled.input_grads(dxp, x, w_ih, hp, 2 * H, grads)
     K = T * B

@@ -285,7 +285,7 @@ def _compiled_forward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, reverse, need_
     lengths, y = cpu_compiled.lengths_and_outputs(lengths, T, B, H, x)
     hbuf = cpu_compiled.state(h0, B, H, x)
     c = cpu_compiled.state(c0, B, H, x)[0]
-    h_n = _forward_loop(gates, cp, cs, hp, y, hbuf, c, w_hh, cpu_compiled.recurrent_panels(w_hh, hh, P_hh),
+    h_n = _forward_loop(gates, cp, cs, hp, y, hbuf, c, w_hh, cpu_compiled.panels(w_hh.T, hh, P_hh),
                         np.zeros((0, 0), x.dtype), np.zeros((0, 0, 0), x.dtype), lengths, reverse, split, x1, w1,
                         bias1, feed)
     return y, h_n.copy(), c, gates, cp, cs, hp, lengths
@@ -346,7 +346,7 @@ def _compiled_backward(x, w_ih, w_hh, gates, cp, cs, hp, lengths, reverse, dy, d
     T, B, G4 = gates.shape
     dh, dc = cpu_compiled.copy(dh_n), cpu_compiled.copy(dc_n)
     da = cpu_compiled.zeros(T, B, G4, x)
-    _backward_loop(gates, cp, cs, cpu_compiled.backward_panels(w_hh, hh, P_hh), np.zeros((0, 0, 0), x.dtype), dy, dh,
+    _backward_loop(gates, cp, cs, cpu_compiled.panels(w_hh, hh, P_hh), np.zeros((0, 0, 0), x.dtype), dy, dh,
                    dc, lengths, reverse, split, da, np.zeros((0, B, dh.shape[1]), x.dtype))
     dx, dw_ih, dw_hh, db = cpu_compiled.input_grads(da, x, w_ih, hp, G4, grads)
     return dx, dh, dc, dw_ih, dw_hh, db

@@ -172,7 +172,7 @@ def _compiled_forward(x, w_ih, w_hh, b_ih, b_hh, h0, lengths, reverse, act, need
     if lengths.shape[0] == 0:
         lengths = np.full(B, T, np.int64)
     hbuf = cpu_compiled.state(h0, B, H, x)
-    h_n = _forward_loop(a, hp, hbuf, w_hh, cpu_compiled.recurrent_panels(w_hh, hh, P_hh), lengths, reverse, act, split,
+    h_n = _forward_loop(a, hp, hbuf, w_hh, cpu_compiled.panels(w_hh.T, hh, P_hh), lengths, reverse, act, split,
                         x1, w1, bias1, feed)
     return a, h_n.copy(), hp, lengths
 
@@ -216,7 +216,7 @@ def _compiled_backward(x, w_ih, w_hh, hs, hp, lengths, reverse, act, dy, dh_n, p
     T, B, H = hs.shape
     dh = cpu_compiled.copy(dh_n)
     da = cpu_compiled.zeros(T, B, H, x)
-    _backward_loop(hs, cpu_compiled.backward_panels(w_hh, hh, P_hh), dy, dh, lengths, reverse, act, split, da)
+    _backward_loop(hs, cpu_compiled.panels(w_hh, hh, P_hh), dy, dh, lengths, reverse, act, split, da)
     dx, dw_ih, dw_hh, db = cpu_compiled.input_grads(da, x, w_ih, hp, H, grads)
     return dx, dh, dw_ih, dw_hh, db
 
