@@ -378,14 +378,14 @@ def backward(saved, dy, dh_n):
     """GRU backward through time: returns {dx, dh0, dw_ih, dw_hh[, db_ih, db_hh]}."""
     x, w_ih, w_hh, gates, hn, hp, lengths, reverse, lbr, has_bias = saved
     B, H = dh_n.shape
+    K = gates.shape[0] * B
     grads = cpu_compiled.grads_plan(gates, x, w_ih, hp, 2 * H)
-    if grads is not None:
+    n_grads = None if grads is None else cpu_compiled.weight_grads_plan(K, H, (H, H), (H, 0), x.itemsize)
+    if n_grads is not None:
         rz, P_rz = cpu_compiled.weight_panels(w_hh, 0, 2 * H)
         n, P_n = cpu_compiled.weight_panels(w_hh, 2 * H, 3 * H)
         split = cc.step_split(B, 3, H, H, backward=True, panel=cpu_compiled.panel_width(x))
-        K = gates.shape[0] * B
-        plan = (split, rz, P_rz, grads, n, P_n, cpu_compiled.weight_grads_plan(K, H, (H, H), (H, 0), x.itemsize),
-                cc.sums_parallel(K, H))
+        plan = (split, rz, P_rz, grads, n, P_n, n_grads, cc.sums_parallel(K, H))
         dx, dh, dw_ih, dw_hh, db_ih, db_hh = _compiled_backward(x, cc.plain(w_ih), cc.plain(w_hh), gates, hn, hp,
                                                                 lengths, reverse, lbr, dy, dh_n, plan)
         return cc.with_bias_grads({"dx": dx, "dh0": dh, "dw_ih": dw_ih, "dw_hh": dw_hh}, has_bias, db_ih, db_hh)
