@@ -40,10 +40,11 @@ def _arrays(cell, T, B, I, H, dtype, seed, bias=True, state=True, lengths=False)
 
 def _run(cell, kw, arrays, reverse, knobs=None):
     """Forward without a tape, forward with one and every gradient from it, as one flat list, with config `knobs`
-    set; and the plans of the forwards and of the backward that ran as one compiled call."""
+    set; and the plans of the forwards that ran as one compiled call, and of the compiled backward: (its loop's
+    plan, its input gradients' plan) for each."""
     fwd, bwd = getattr(gatecore, cell + "_forward"), getattr(gatecore, cell + "_backward")
     module = MODULES[cell]
-    plans = {"forward": [], "backward": []}
+    plans = {"forward": [], "backward": [], "grads": []}
 
     def counting(direction, compiled, plan_at):
         def call(*args):
@@ -55,10 +56,13 @@ def _run(cell, kw, arrays, reverse, knobs=None):
             mp.setattr(config, knob, value)
         mp.setattr(module, "_compiled_forward", counting("forward", module._compiled_forward, -2))
         mp.setattr(module, "_compiled_backward", counting("backward", module._compiled_backward, -1))
+        mp.setattr(cpu_compiled, "input_grads", counting("grads", cpu_compiled.input_grads, -1))
         outs = list(fwd(**arrays, reverse=reverse, **kw))
         *taped, tape = fwd(**arrays, reverse=reverse, return_tape=True, **kw)
         dy = np.random.default_rng(7).standard_normal(outs[0].shape).astype(outs[0].dtype)
         grads = bwd(tape, dy)
+    assert len(plans["backward"]) == len(plans["grads"])
+    plans["backward"] = list(zip(plans["backward"], plans.pop("grads")))
     return outs + taped + [grads[k] for k in sorted(grads)], plans
 
 
@@ -165,8 +169,8 @@ def test_each_way_of_making_the_input_gradients(cell, kw, T, B, I, H, knobs, way
         for lengths, reverse in ((False, False), (True, False), (False, True)):
             arrays = _arrays(cell, T, B, I, H, dtype, seed=T + I, lengths=lengths and B > 1)
             got, plans = _run(cell, kw, arrays, reverse, knobs)
-            (plan,) = plans["backward"]
-            dx, _, (dw_ih, dw_hh), _ = plan[3]
+            ((_, grads),) = plans["backward"]
+            dx, _, (dw_ih, dw_hh), *_ = grads
             assert (dx[0], dw_ih[0], dw_hh[0]) == ways
             if knobs and threads:
                 assert dx[1] and dw_ih[1] and dw_hh[1]                  # the products on the threads
@@ -244,10 +248,11 @@ def test_plans_on_this_thread(cell, kw):
     arrays = _arrays(cell, 3, 8, 72, 72, np.float32, seed=4)
 
     def threaded(plans):
-        (forward, _), (backward,) = plans["forward"], plans["backward"]
-        dx, _, dw, sums = backward[3]
-        ways = (forward[3][1], dx) + dw
-        return forward[0] != 1, forward[1] > 1, backward[0] != 1, any(way[1] or way[3] for way in ways), sums
+        (forward, _), ((loop, grads),) = plans["forward"], plans["backward"]
+        dx, _, dw, sums, n_dw, n_sums = grads
+        ways = (forward[3][1], dx) + dw + n_dw
+        return (forward[0] != 1, forward[1] > 1, loop[0] != 1, any(way[1] or way[3] for way in ways),
+                sums or n_sums)
     outside, plans = _run(cell, kw, arrays, False, knobs)
     assert all(threaded(plans)[:-1])                    # (db: 24 rows, under a task's SUM_ROWS)
     with cpu_common.on_this_thread():

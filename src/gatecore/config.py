@@ -124,7 +124,7 @@ CPU_POOL_MAX_BYTES = int(os.environ.get("GATECORE_CPU_POOL_MAX_BYTES", 1 << 28))
 # T=16 B=16 H=256 1351 -> 1241; T=128 B=16 H=64 (2 MB) 860 -> 782, H=256 (8 MB) 8027 -> 7934, T=512 B=16 H=64
 # (8 MB) 3095 -> 3045 (benchmarks/results/probes_session24.txt)
 CPU_COMPILED_MAX_BYTES = int(os.environ.get("GATECORE_CPU_COMPILED_MAX_BYTES", 1 << 24))
-# A backward runs as one compiled call (cpu_compiled.grads_plan) only while the arrays it allocates (da, dx, both
+# A backward runs as compiled calls (cpu_compiled.grads_plan) only while the arrays it allocates (da, dx, both
 # weights' panels and gradients, x and h packed) take at most this many bytes. Its arrays come from
 # Numba's allocator, i.e. malloc, and a backward frees several large ones at once: glibc then gives the top of its
 # heap back and the next call faults it in again. Float32, 2 threads, this session's Intel VM, the grid's points

@@ -12,13 +12,16 @@ Where plan() says so (a forward in one piece without a projection: config.CPU_CO
 large), each cell's cpu.forward calls its `_compiled_forward` instead: inputs() (the projection as
 cpu_common.matmul would make it: cpu_common.planned_matmul, or the feed of cpu_feed.inputs), panels()
 (cpu_common.panels), arrays from Numba's allocator on cache lines, and the cell's own _forward_loop with the
-split step_split chose. Where grads_plan() says so (da under the same limit, read in place; no projection), each cell's
-cpu.backward calls its `_compiled_backward`: the loop's panels (panels()), the cell's _backward_loop,
-then input_grads() (cpu_common.input_grads: dx by planned_matmul, the weight gradients by weight_grads() on
-da^T in place, db by column_sums()). Python decides (plan(), grads_plan(): the config knobs are read at each call,
-the rules are cpu_common's own: matmul_way, gemm_way, pack_threads, grads_in_place, sums_parallel) and the compiled code follows, so each
-product and pack runs the kernel the general path would run, threaded where it would be: bitwise the general
-path's results.
+split step_split chose. Where grads_plan() says so (da under the same limit, read in place; no projection), each
+cell's cpu.backward makes two compiled calls: its `_compiled_backward` (the loop's panels: panels(); da from the
+cell's _backward_loop), then input_grads(), one function for every cell (cpu_common.input_grads: dx by
+planned_matmul, the weight gradients by weight_grads() on da^T in place, db by column_sums()). Two calls, not
+one: input_grads' code inside every cell's call made each fresh process load it six times (three cells, two
+dtypes), ~30 ms a load; split off it loads once per dtype, for ~1 us more per backward
+(benchmarks/results/probes_session26.txt). Python decides (plan(), grads_plan(): the config knobs are read at each
+call, the rules are cpu_common's own: matmul_way, gemm_way, pack_threads, grads_in_place, sums_parallel) and the
+compiled code follows, so each product and pack runs the kernel the general path would run, threaded where it
+would be: bitwise the general path's results.
 """
 from __future__ import annotations
 
@@ -142,26 +145,29 @@ def weight_panels(w, r0=0, r1=None):
     return 1 + pack_threads(cc.plain(w)[r0:r1]), cc.none(w.dtype, 3)
 
 
-def grads_plan(gates, x, w_ih, hp, hp_rows):
-    """How cpu_common.input_grads(da, x, w_ih, hp, hp_rows) runs inside a compiled backward (input_grads()), for
-    da of gates' shape [T, B, G*H] (C-contiguous), or None (the general path, its arrays from cpu_pool) where da
-    takes config.CPU_COMPILED_MAX_BYTES or more, where the weight gradients read da^T in transposed chunks
-    (weight_grads_plan()), or where the arrays the call allocates take more than
-    config.CPU_COMPILED_BACKWARD_MAX_BYTES. Else (dx's way, P_ih, the ways of dW_ih and dW_hh, db on the threads):
-    dx's way as input_grads' matmul takes it (cpu_common.matmul_way), P_ih a prepacked W_ih's kept panels
-    (cpu_common.weight_panels) where it reads them."""
+def grads_plan(gates, x, w_ih, hp, hp_rows, n_rows=0):
+    """How cpu_common.input_grads(da, x, w_ih, hp, hp_rows) runs as input_grads(), for da of gates' shape
+    [T, B, G*H] (C-contiguous), or None (the general path, its arrays from cpu_pool) where da takes
+    config.CPU_COMPILED_MAX_BYTES or more, where the weight gradients read da^T in transposed chunks
+    (weight_grads_plan()), or where the arrays the backward allocates take more than
+    config.CPU_COMPILED_BACKWARD_MAX_BYTES. n_rows: the rows of the GRU's W_hn, whose gradient dn^T h_in [n_rows, R]
+    input_grads() adds (0: none). Else (dx's way, P_ih, the ways of dW_ih and dW_hh, db on the threads, the ways
+    of dn^T h_in, dn's sums on the threads): dx's way as input_grads' matmul takes it (cpu_common.matmul_way),
+    P_ih a prepacked W_ih's kept panels (cpu_common.weight_panels) where it reads them; without n_rows, stand-ins
+    of the same types for dn's."""
     T, B, GH = gates.shape
     K, I, R = T * B, x.shape[2], hp.shape[2]
     if gates.nbytes >= config.CPU_COMPILED_MAX_BYTES:
         return None
     weights = weight_grads_plan(K, GH, (I, R), (GH, hp_rows), x.itemsize)
-    # what the call allocates: da, dx, both weights' panels and gradients, x and h packed
+    n_ways = weight_grads_plan(K, n_rows, (R, R), (n_rows, 0), x.itemsize) if n_rows else weights
+    # what the backward allocates: da, dx, both weights' panels and gradients, x and h packed
     allocated = K * GH + K * I + 2 * GH * (I + R) + K * (I + R)
-    if weights is None or allocated * x.itemsize > config.CPU_COMPILED_BACKWARD_MAX_BYTES:
+    if weights is None or n_ways is None or allocated * x.itemsize > config.CPU_COMPILED_BACKWARD_MAX_BYTES:
         return None
     dx = cc.matmul_way(K, GH, I, x.itemsize, cc.transposes(K, GH), False, False)
     P_ih = cc.weight_panels(w_ih) if is_prepacked(w_ih) and dx[0] == PACKED else cc.none(x.dtype, 3)
-    return dx, P_ih, weights, cc.sums_parallel(K, GH)
+    return dx, P_ih, weights, cc.sums_parallel(K, GH), n_ways, n_rows > 0 and cc.sums_parallel(K, n_rows)
 
 
 def weight_grads_plan(K, M, columns, rows, itemsize):
@@ -208,16 +214,24 @@ def column_sums(a, parallel):
 
 
 @numba.njit(**cc.JIT)
-def input_grads(da, x, w_ih, hp, hp_rows, plan):
+def input_grads(da, x, w_ih, hp, hp_rows, dn, h_in, plan):
     """cpu_common.input_grads(da, x, w_ih, hp, hp_rows) the way grads_plan() found it runs: (dx [T, B, I],
-    dW_ih [G*H, I], da[:, :, :hp_rows]^T hp [hp_rows, R], db [G*H]), the same products on the same panels."""
-    dx_way, P_ih, weights, sums_parallel = plan
+    dW_ih [G*H, I], dW_hh [hp_rows + N, R], db [G*H], dn's sums [N]), the same products on the same panels.
+    dW_hh's first hp_rows rows are da[:, :, :hp_rows]^T hp; the last N, dn^T h_in for dn [T*B, N] and
+    h_in [T*B, R] (the GRU's W_hn, which multiplies h or r * h; N = 0 for the other cells)."""
+    dx_way, P_ih, weights, sums_parallel, n_ways, n_sums_parallel = plan
     T, B, GH = da.shape
     K = T * B
     rows = da.reshape((K, GH))
     dx = cc.planned_matmul(rows, w_ih, np.zeros(0, da.dtype), dx_way, P_ih).reshape(x.shape)
     dw_ih, dw_hh = weight_grads(rows, x.reshape((K, x.shape[2])), hp.reshape((K, hp.shape[2])), hp_rows, weights)
-    return dx, dw_ih, dw_hh, column_sums(rows, sums_parallel)
+    N = dn.shape[1]
+    if N > 0:
+        rz = dw_hh
+        dw_hh = np.empty((hp_rows + N, rz.shape[1]), da.dtype)
+        dw_hh[:hp_rows] = rz
+        dw_hh[hp_rows:] = weight_grads(dn, h_in, h_in, 0, n_ways)[0]
+    return dx, dw_ih, dw_hh, column_sums(rows, sums_parallel), column_sums(dn, n_sums_parallel)
 
 
 @numba.njit(**cc.JIT)

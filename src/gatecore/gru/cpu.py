@@ -16,8 +16,8 @@ gates, hn [T, B, H] (W_hn h_{t-1} + b_hn, linear_before_reset=True only), hp [T,
 t), x and the weights. Backward runs the loop backwards for dxp = dL/d(x-parts) [T, B, 3H] and the n-column of dhp
 = dL/d(h-parts), then dx = dxp W_ih, dW_ih = dxp^T x, dW_hh = dhp^T hp (W_hn: da_n^T (r * hp)), db = sums.
 A forward runs as one Numba call (_compiled_forward, gatecore.cpu_compiled) where cpu_compiled.plan() takes
-it, else from Python (_general_forward); a backward likewise (_compiled_backward where cpu_compiled.grads_plan()
-takes it, else _general_backward); the same kernels and bits either way.
+it, else from Python (_general_forward); a backward likewise (_compiled_backward, then cpu_compiled.input_grads,
+where cpu_compiled.grads_plan() takes it, else _general_backward); the same kernels and bits either way.
 """
 from __future__ import annotations
 
@@ -353,41 +353,36 @@ def _general_forward(x, w_ih, w_hh, b_ih, b_hh, h0, lengths, reverse, lbr, need_
 
 
 @numba.njit(**cc.JIT)
-def _compiled_backward(x, w_ih, w_hh, gates, hn, hp, lengths, reverse, lbr, dy, dh_n, plan):
-    """backward() as one compiled call (plan: the split, W_hr's and W_hz's panels as cpu_compiled.weight_panels()
-    gave them, cpu_compiled.grads_plan(), W_hn's panels, cpu_compiled.weight_grads_plan() of its gradient and
-    whether its bias sums run on the threads); returns (dx, dh0, dw_ih, dw_hh, db_ih, db_hh)."""
-    split, rz, P_rz, grads, n, P_n, n_grads, n_sums = plan
+def _compiled_backward(gates, hn, hp, w_hh, dy, dh_n, lengths, reverse, lbr, plan):
+    """backward()'s loop as one compiled call (plan: the split, W_hr's and W_hz's panels and W_hn's as
+    cpu_compiled.weight_panels() gave them); returns (dh0, dxp, dhn, h_in), dhn [T*B, H] and h_in [T*B, H] (h, or
+    r * h: what W_hn multiplies) for cpu_compiled.input_grads()."""
+    split, rz, P_rz, n, P_n = plan
     T, B, G3 = gates.shape
     H = G3 // 3
     dh = cpu_compiled.copy(dh_n)
-    dxp, dhn = cpu_compiled.zeros(T, B, G3, x), cpu_compiled.zeros(T, B, H, x)
+    dxp, dhn = cpu_compiled.zeros(T, B, G3, gates), cpu_compiled.zeros(T, B, H, gates)
     _backward_loop(gates, hn, hp, cpu_compiled.panels(w_hh[:2 * H], rz, P_rz),
                    cpu_compiled.panels(w_hh[2 * H:], n, P_n), dy, dh, lengths, reverse, lbr, split, dxp, dhn)
-    dw_hh = np.empty(w_hh.shape, x.dtype)
-    dx, dw_ih, dw_hh[:2 * H], db_ih = cpu_compiled.input_grads(dxp, x, w_ih, hp, 2 * H, grads)
     K = T * B
-    h_in = (hp if lbr else gates[:, :, :H] * hp).reshape((K, H))    # W_hn multiplies h, or r * h
-    dhn_rows = dhn.reshape((K, H))
-    dw_hh[2 * H:] = cpu_compiled.weight_grads(dhn_rows, h_in, h_in, 0, n_grads)[0]
-    db_hh = np.concatenate((db_ih[:2 * H], cpu_compiled.column_sums(dhn_rows, n_sums)))
-    return dx, dh, dw_ih, dw_hh, db_ih, db_hh
+    h_in = (hp if lbr else gates[:, :, :H] * hp).reshape((K, H))
+    return dh, dxp, dhn.reshape((K, H)), h_in
 
 
 def backward(saved, dy, dh_n):
     """GRU backward through time: returns {dx, dh0, dw_ih, dw_hh[, db_ih, db_hh]}."""
     x, w_ih, w_hh, gates, hn, hp, lengths, reverse, lbr, has_bias = saved
     B, H = dh_n.shape
-    K = gates.shape[0] * B
-    grads = cpu_compiled.grads_plan(gates, x, w_ih, hp, 2 * H)
-    n_grads = None if grads is None else cpu_compiled.weight_grads_plan(K, H, (H, H), (H, 0), x.itemsize)
-    if n_grads is not None:
+    grads = cpu_compiled.grads_plan(gates, x, w_ih, hp, 2 * H, H)
+    if grads is not None:
         rz, P_rz = cpu_compiled.weight_panels(w_hh, 0, 2 * H)
         n, P_n = cpu_compiled.weight_panels(w_hh, 2 * H, 3 * H)
         split = cc.step_split(B, 3, H, H, backward=True, panel=cpu_compiled.panel_width(x))
-        plan = (split, rz, P_rz, grads, n, P_n, n_grads, cc.sums_parallel(K, H))
-        dx, dh, dw_ih, dw_hh, db_ih, db_hh = _compiled_backward(x, cc.plain(w_ih), cc.plain(w_hh), gates, hn, hp,
-                                                                lengths, reverse, lbr, dy, dh_n, plan)
+        dh, dxp, dhn, h_in = _compiled_backward(gates, hn, hp, cc.plain(w_hh), dy, dh_n, lengths, reverse, lbr,
+                                                (split, rz, P_rz, n, P_n))
+        dx, dw_ih, dw_hh, db_ih, db_hn = cpu_compiled.input_grads(dxp, x, cc.plain(w_ih), hp, 2 * H, dhn, h_in,
+                                                                  grads)
+        db_hh = np.concatenate((db_ih[:2 * H], db_hn))
         return cc.with_bias_grads({"dx": dx, "dh0": dh, "dw_ih": dw_ih, "dw_hh": dw_hh}, has_bias, db_ih, db_hh)
     return _general_backward(saved, dy, dh_n)
 

@@ -16,8 +16,9 @@ The tape holds gates, cp [T, B, H] (c_{t-1} as used at time t), cs [T, B, H] (c_
 x and the weights. Backward runs the loop backwards for da = dL/da [T, B, 4H] (and dhs = dL/dh_t [T, B, R]
 with a projection), then dx = da W_ih, dW_ih = da^T x, dW_hh = da^T hp, db = sum da, dW_hr = dhs^T m.
 A forward without a projection runs as one Numba call (_compiled_forward, gatecore.cpu_compiled) where
-cpu_compiled.plan() takes it, else from Python (_general_forward); a backward likewise (_compiled_backward where
-cpu_compiled.grads_plan() takes it, else _general_backward); the same kernels and bits either way.
+cpu_compiled.plan() takes it, else from Python (_general_forward); a backward likewise (_compiled_backward, then
+cpu_compiled.input_grads, where cpu_compiled.grads_plan() takes it, else _general_backward); the same kernels and
+bits either way.
 """
 from __future__ import annotations
 
@@ -339,17 +340,16 @@ def _general_forward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, reverse, w_hr, 
 
 
 @numba.njit(**cc.JIT)
-def _compiled_backward(x, w_ih, w_hh, gates, cp, cs, hp, lengths, reverse, dy, dh_n, dc_n, plan):
-    """backward() without a projection as one compiled call (plan: the split, W_hh's panels as
-    cpu_compiled.weight_panels() gave them, cpu_compiled.grads_plan()); returns (dx, dh0, dc0, dw_ih, dw_hh, db)."""
-    split, hh, P_hh, grads = plan
+def _compiled_backward(gates, cp, cs, w_hh, dy, dh_n, dc_n, lengths, reverse, plan):
+    """backward()'s loop without a projection as one compiled call (plan: the split, W_hh's panels as
+    cpu_compiled.weight_panels() gave them); returns (dh0, dc0, da), da for cpu_compiled.input_grads()."""
+    split, hh, P_hh = plan
     T, B, G4 = gates.shape
     dh, dc = cpu_compiled.copy(dh_n), cpu_compiled.copy(dc_n)
-    da = cpu_compiled.zeros(T, B, G4, x)
-    _backward_loop(gates, cp, cs, cpu_compiled.panels(w_hh, hh, P_hh), np.zeros((0, 0, 0), x.dtype), dy, dh,
-                   dc, lengths, reverse, split, da, np.zeros((0, B, dh.shape[1]), x.dtype))
-    dx, dw_ih, dw_hh, db = cpu_compiled.input_grads(da, x, w_ih, hp, G4, grads)
-    return dx, dh, dc, dw_ih, dw_hh, db
+    da = cpu_compiled.zeros(T, B, G4, gates)
+    _backward_loop(gates, cp, cs, cpu_compiled.panels(w_hh, hh, P_hh), np.zeros((0, 0, 0), gates.dtype), dy, dh,
+                   dc, lengths, reverse, split, da, np.zeros((0, B, dh.shape[1]), gates.dtype))
+    return dh, dc, da
 
 
 def backward(saved, dy, dh_n, dc_n):
@@ -360,8 +360,10 @@ def backward(saved, dy, dh_n, dc_n):
     if grads is not None:
         hh, P_hh = cpu_compiled.weight_panels(w_hh)
         split = cc.step_split(B, 4, H, H, backward=True, panel=cpu_compiled.panel_width(x))
-        dx, dh, dc, dw_ih, dw_hh, db = _compiled_backward(x, cc.plain(w_ih), cc.plain(w_hh), gates, cp, cs, hp,
-                                                          lengths, reverse, dy, dh_n, dc_n, (split, hh, P_hh, grads))
+        dh, dc, da = _compiled_backward(gates, cp, cs, cc.plain(w_hh), dy, dh_n, dc_n, lengths, reverse,
+                                        (split, hh, P_hh))
+        none2 = cc.none(x.dtype, 2)
+        dx, dw_ih, dw_hh, db, _ = cpu_compiled.input_grads(da, x, cc.plain(w_ih), hp, 4 * H, none2, none2, grads)
         return cc.with_bias_grads({"dx": dx, "dh0": dh, "dc0": dc, "dw_ih": dw_ih, "dw_hh": dw_hh}, has_bias, db,
                                   db.copy())
     return _general_backward(saved, dy, dh_n, dc_n)

@@ -11,8 +11,8 @@ The tape holds hs [T, B, H] (h_t at real steps, 0 at padding, time-indexed: act'
 hp [T, B, H] (h_{t-1} as used at time t), x and the weights. Backward runs the loop backwards for
 da = dL/da_t [T, B, H], then dx = da W_ih, dW_ih = da^T x, dW_hh = da^T hp, db = sum da after it.
 A forward runs as one Numba call (_compiled_forward, gatecore.cpu_compiled) where cpu_compiled.plan() takes
-it, else from Python; a backward likewise (_compiled_backward where cpu_compiled.grads_plan() takes it, else
-_general_backward); the same kernels and bits either way.
+it, else from Python; a backward likewise (_compiled_backward, then cpu_compiled.input_grads, where
+cpu_compiled.grads_plan() takes it, else _general_backward); the same kernels and bits either way.
 """
 from __future__ import annotations
 
@@ -209,16 +209,15 @@ def forward(x, w_ih, w_hh, b_ih, b_hh, h0, lengths, reverse, nonlinearity, need_
 
 
 @numba.njit(**cc.JIT)
-def _compiled_backward(x, w_ih, w_hh, hs, hp, lengths, reverse, act, dy, dh_n, plan):
-    """backward() as one compiled call (plan: the split, W_hh's panels as cpu_compiled.weight_panels() gave them,
-    cpu_compiled.grads_plan()); returns (dx, dh0, dw_ih, dw_hh, db)."""
-    split, hh, P_hh, grads = plan
+def _compiled_backward(hs, w_hh, dy, dh_n, lengths, reverse, act, plan):
+    """backward()'s loop as one compiled call (plan: the split, W_hh's panels as cpu_compiled.weight_panels()
+    gave them); returns (dh0, da), da for cpu_compiled.input_grads()."""
+    split, hh, P_hh = plan
     T, B, H = hs.shape
     dh = cpu_compiled.copy(dh_n)
-    da = cpu_compiled.zeros(T, B, H, x)
+    da = cpu_compiled.zeros(T, B, H, hs)
     _backward_loop(hs, cpu_compiled.panels(w_hh, hh, P_hh), dy, dh, lengths, reverse, act, split, da)
-    dx, dw_ih, dw_hh, db = cpu_compiled.input_grads(da, x, w_ih, hp, H, grads)
-    return dx, dh, dw_ih, dw_hh, db
+    return dh, da
 
 
 def backward(saved, dy, dh_n):
@@ -229,8 +228,9 @@ def backward(saved, dy, dh_n):
     if grads is not None:
         hh, P_hh = cpu_compiled.weight_panels(w_hh)
         split = cc.step_split(B, 1, H, H, backward=True, panel=cpu_compiled.panel_width(x))
-        dx, dh, dw_ih, dw_hh, db = _compiled_backward(x, cc.plain(w_ih), cc.plain(w_hh), hs, hp, lengths, reverse,
-                                                      act, dy, dh_n, (split, hh, P_hh, grads))
+        dh, da = _compiled_backward(hs, cc.plain(w_hh), dy, dh_n, lengths, reverse, act, (split, hh, P_hh))
+        none2 = cc.none(x.dtype, 2)
+        dx, dw_ih, dw_hh, db, _ = cpu_compiled.input_grads(da, x, cc.plain(w_ih), hp, H, none2, none2, grads)
         return cc.with_bias_grads({"dx": dx, "dh0": dh, "dw_ih": dw_ih, "dw_hh": dw_hh}, has_bias, db, db.copy())
     return _general_backward(saved, dy, dh_n)
 
