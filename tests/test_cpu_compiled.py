@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import gatecore
-from gatecore import config, cpu_common, cpu_compiled
+from gatecore import config, cpu_common, cpu_compiled, cpu_packed
 from gatecore.gru import cpu as gru_cpu
 from gatecore.lstm import cpu as lstm_cpu
 from gatecore.rnn import cpu as rnn_cpu
@@ -170,8 +170,8 @@ def test_each_way_of_making_the_input_gradients(cell, kw, T, B, I, H, knobs, way
             arrays = _arrays(cell, T, B, I, H, dtype, seed=T + I, lengths=lengths and B > 1)
             got, plans = _run(cell, kw, arrays, reverse, knobs)
             ((_, grads),) = plans["backward"]
-            dx, _, (dw_ih, dw_hh), *_ = grads
-            assert (dx[0], dw_ih[0], dw_hh[0]) == ways
+            dx, _, (in_place, (dw_ih, dw_hh), _), *_ = grads
+            assert in_place and (dx[0], dw_ih[0], dw_hh[0]) == ways
             if knobs and threads:
                 assert dx[1] and dw_ih[1] and dw_hh[1]                  # the products on the threads
                 if ways[0] == cpu_common.PACKED:
@@ -180,18 +180,23 @@ def test_each_way_of_making_the_input_gradients(cell, kw, T, B, I, H, knobs, way
 
 
 @pytest.mark.parametrize("cell, kw", CASES)
-def test_weight_gradients_in_chunks_run_on_the_general_path(cell, kw):
-    """Where weight_grads transposes da^T in chunks (x wider than a panel, a row block of rows or more; here
-    config.CPU_GRAD_CHUNK_BYTES 1, chunks of KC steps and a shorter last one), the backward runs from Python
-    (grads_plan() None) and the forward stays compiled; the same bits as the general path, float32 and float64,
-    with lengths. In place (CPU_GRAD_CHUNK_BYTES 0) the same shape's backward is compiled."""
+@pytest.mark.parametrize("knobs", [{}, FAN_OUT])
+def test_weight_gradients_in_chunks(cell, kw, knobs):
+    """Where weight_grads transposes da^T in chunks (x wider than a panel, a row block of rows or more), so does
+    the compiled backward (the GRU's dW_hn too): config.CPU_GRAD_CHUNK_BYTES 1 makes chunks of KC steps and a
+    shorter last one, each product added into the last; the transposes and products threaded (FAN_OUT) or not.
+    Same bits as the general path, float32 and float64, with lengths."""
     for dtype in (np.float32, np.float64):
         arrays = _arrays(cell, 3, 50, 72, 72, dtype, seed=2, lengths=True)
-        for chunk_bytes, compiled in ((1, 0), (0, 1)):
-            knobs = {"CPU_GRAD_CHUNK_BYTES": chunk_bytes}
-            got, plans = _run(cell, kw, arrays, False, knobs)
-            assert (len(plans["forward"]), len(plans["backward"])) == (2, compiled)
-            _assert_same_bits(got, _general(cell, kw, arrays, False, knobs))
+        chunked = dict(knobs, CPU_GRAD_CHUNK_BYTES=1)
+        got, plans = _run(cell, kw, arrays, False, chunked)
+        ((_, grads),) = plans["backward"]
+        for in_place, _, (steps, *_) in (grads[2], grads[4]):             # dW_ih and dW_hh; dW_hn
+            assert not in_place and steps == cpu_packed.KC
+        if knobs and numba.get_num_threads() > 1:
+            _, _, (_, transposes_threaded, full, last) = grads[2]
+            assert transposes_threaded and all(way[1] for way in full + last)
+        _assert_same_bits(got, _general(cell, kw, arrays, False, chunked))
 
 
 def test_compiled_backward_limit():
@@ -241,18 +246,18 @@ def test_plan_follows_the_general_path(monkeypatch):
 def test_plans_on_this_thread(cell, kw):
     """Inside cpu_common.on_this_thread (a bidirectional layer's concurrent directions) neither compiled call
     plans a parallel region, where the same shape's plans have them outside it (every threshold at 0): no
-    threaded loop, product, pack or sum. Same bits."""
+    threaded loop, product, pack, transpose or sum. Same bits."""
     if numba.get_num_threads() < 2:
         pytest.skip("needs two Numba threads")
-    knobs = dict(THREADS, CPU_PACK_PARALLEL_MIN_BYTES=0, CPU_GRAD_CHUNK_BYTES=0)    # da^T in place
+    knobs = dict(THREADS, CPU_PACK_PARALLEL_MIN_BYTES=0)
     arrays = _arrays(cell, 3, 8, 72, 72, np.float32, seed=4)
 
     def threaded(plans):
         (forward, _), ((loop, grads),) = plans["forward"], plans["backward"]
-        dx, _, dw, sums, n_dw, n_sums = grads
-        ways = (forward[3][1], dx) + dw + n_dw
+        dx, _, (_, dw, (_, transposes, full, last)), sums, (_, n_dw, (_, n_transposes, n_full, n_last)), n_sums = grads
+        ways = (forward[3][1], dx) + dw + full + last + n_dw + n_full + n_last
         return (forward[0] != 1, forward[1] > 1, loop[0] != 1, any(way[1] or way[3] for way in ways),
-                sums or n_sums)
+                transposes or n_transposes, sums or n_sums)
     outside, plans = _run(cell, kw, arrays, False, knobs)
     assert all(threaded(plans)[:-1])                    # (db: 24 rows, under a task's SUM_ROWS)
     with cpu_common.on_this_thread():

@@ -12,16 +12,16 @@ Where plan() says so (a forward in one piece without a projection: config.CPU_CO
 large), each cell's cpu.forward calls its `_compiled_forward` instead: inputs() (the projection as
 cpu_common.matmul would make it: cpu_common.planned_matmul, or the feed of cpu_feed.inputs), panels()
 (cpu_common.panels), arrays from Numba's allocator on cache lines, and the cell's own _forward_loop with the
-split step_split chose. Where grads_plan() says so (da under the same limit, read in place; no projection), each
-cell's cpu.backward makes two compiled calls: its `_compiled_backward` (the loop's panels: panels(); da from the
-cell's _backward_loop), then input_grads(), one function for every cell (cpu_common.input_grads: dx by
-planned_matmul, the weight gradients by weight_grads() on da^T in place, db by column_sums()). Two calls, not
-one: input_grads' code inside every cell's call made each fresh process load it six times (three cells, two
-dtypes), ~30 ms a load; split off it loads once per dtype, for ~1 us more per backward
-(benchmarks/results/probes_session26.txt). Python decides (plan(), grads_plan(): the config knobs are read at each
-call, the rules are cpu_common's own: matmul_way, gemm_way, pack_threads, grads_in_place, sums_parallel) and the
-compiled code follows, so each product and pack runs the kernel the general path would run, threaded where it
-would be: bitwise the general path's results.
+split step_split chose. Where grads_plan() says so (da under the same limit, no projection), each cell's
+cpu.backward makes two compiled calls: its `_compiled_backward` (the loop's panels: panels(); da from the cell's
+_backward_loop), then input_grads(), one function for every cell (cpu_common.input_grads: dx by planned_matmul,
+the weight gradients by weight_grads(), in place or on da^T transposed in chunks as cpu_common.weight_grads
+makes them, db by column_sums()). Two calls, not one: input_grads' code inside every cell's call made each fresh
+process load it six times (three cells, two dtypes), ~30-40 ms a load; apart it loads once per dtype, for
+~1-2 us more per backward (benchmarks/results/probes_session26.txt). Python decides (plan(), grads_plan(): the
+config knobs are read at each call, the rules are cpu_common's own: matmul_way, gemm_way, pack_threads,
+grads_in_place, chunk_steps, sums_parallel) and the compiled code follows, so each product and pack runs the
+kernel the general path would run, threaded where it would be: bitwise the general path's results.
 """
 from __future__ import annotations
 
@@ -148,22 +148,22 @@ def weight_panels(w, r0=0, r1=None):
 def grads_plan(gates, x, w_ih, hp, hp_rows, n_rows=0):
     """How cpu_common.input_grads(da, x, w_ih, hp, hp_rows) runs as input_grads(), for da of gates' shape
     [T, B, G*H] (C-contiguous), or None (the general path, its arrays from cpu_pool) where da takes
-    config.CPU_COMPILED_MAX_BYTES or more, where the weight gradients read da^T in transposed chunks
-    (weight_grads_plan()), or where the arrays the backward allocates take more than
+    config.CPU_COMPILED_MAX_BYTES or more, or where the arrays the backward allocates take more than
     config.CPU_COMPILED_BACKWARD_MAX_BYTES. n_rows: the rows of the GRU's W_hn, whose gradient dn^T h_in [n_rows, R]
-    input_grads() adds (0: none). Else (dx's way, P_ih, the ways of dW_ih and dW_hh, db on the threads, the ways
-    of dn^T h_in, dn's sums on the threads): dx's way as input_grads' matmul takes it (cpu_common.matmul_way),
-    P_ih a prepacked W_ih's kept panels (cpu_common.weight_panels) where it reads them; without n_rows, stand-ins
-    of the same types for dn's."""
+    input_grads() adds (0: none). Else (dx's way, P_ih, weight_grads_plan() of dW_ih and dW_hh, db on the
+    threads, weight_grads_plan() of dn^T h_in, dn's sums on the threads): dx's way as input_grads' matmul takes it
+    (cpu_common.matmul_way), P_ih a prepacked W_ih's kept panels (cpu_common.weight_panels) where it reads them;
+    without n_rows, stand-ins of the same types for dn's."""
     T, B, GH = gates.shape
     K, I, R = T * B, x.shape[2], hp.shape[2]
     if gates.nbytes >= config.CPU_COMPILED_MAX_BYTES:
         return None
     weights = weight_grads_plan(K, GH, (I, R), (GH, hp_rows), x.itemsize)
     n_ways = weight_grads_plan(K, n_rows, (R, R), (n_rows, 0), x.itemsize) if n_rows else weights
-    # what the backward allocates: da, dx, both weights' panels and gradients, x and h packed
-    allocated = K * GH + K * I + 2 * GH * (I + R) + K * (I + R)
-    if weights is None or n_ways is None or allocated * x.itemsize > config.CPU_COMPILED_BACKWARD_MAX_BYTES:
+    in_place, _, (steps, *_) = weights
+    # what the backward allocates: da, dx, both weights' panels and gradients, x and h packed, da^T's chunk
+    allocated = K * GH + K * I + 2 * GH * (I + R) + K * (I + R) + (0 if in_place else GH * steps)
+    if allocated * x.itemsize > config.CPU_COMPILED_BACKWARD_MAX_BYTES:
         return None
     dx = cc.matmul_way(K, GH, I, x.itemsize, cc.transposes(K, GH), False, False)
     P_ih = cc.weight_panels(w_ih) if is_prepacked(w_ih) and dx[0] == PACKED else cc.none(x.dtype, 3)
@@ -172,14 +172,19 @@ def grads_plan(gates, x, w_ih, hp, hp_rows, n_rows=0):
 
 def weight_grads_plan(K, M, columns, rows, itemsize):
     """How cpu_common.weight_grads(da, (x, h), rows) runs inside a kernel (weight_grads()), for da [K, M], x and h
-    [K, N] with their N in `columns` and rows = (M, h's rows: 0 for no h): each product's matmul_way
-    (da[:, :r]^T x), where weight_grads reads da^T in place (cpu_common.grads_in_place); else None. A compiled
-    backward leaves the transposed chunks to the general path: their code, compiled into every cell's call, cost
-    ~10-20 ms of each fresh process's first backward (benchmarks/results/probes_session26.txt), for the few
-    shapes under the limits that take them (GRU T=16 B=1 H=256 in the grid)."""
-    if not cc.grads_in_place(M, max(columns), itemsize):
-        return None
-    return tuple(cc.matmul_way(r, K, N, itemsize, False, False, True) for N, r in zip(columns, rows))
+    [K, N] with their N in `columns` and rows = (M, h's rows: 0 for no h): (in place, ways, chunks). In place
+    (cpu_common.grads_in_place): ways holds each product's matmul_way (da[:, :r]^T x). Else da^T is transposed in
+    chunks of `steps` values of k (cpu_common.chunk_steps): chunks = (steps, the transposes on the threads, each
+    product's gemm_way for a full chunk, for the last). The unused part holds stand-ins of the same types."""
+    ways = tuple(cc.matmul_way(r, K, N, itemsize, False, False, True) for N, r in zip(columns, rows))
+    in_place = cc.grads_in_place(M, max(columns), itemsize)
+    if in_place:
+        return True, ways, (1, False, ways, ways)
+    steps = cc.chunk_steps(K, M, itemsize)
+    last = K - (K - 1) // steps * steps
+    full = tuple(cc.gemm_way(r, steps, N, itemsize, False) for N, r in zip(columns, rows))
+    return False, ways, (steps, cc._parallel(M * K * max(columns)),
+                         full, tuple(cc.gemm_way(r, last, N, itemsize, False) for N, r in zip(columns, rows)))
 
 
 def panel_width(like):
@@ -235,11 +240,12 @@ def input_grads(da, x, w_ih, hp, hp_rows, dn, h_in, plan):
 
 
 @numba.njit(**cc.JIT)
-def weight_grads(a, x, h, h_rows, ways):
-    """cpu_common.weight_grads(da, (x, h), (M, h_rows)) inside a kernel, on da^T in place, each product the way
-    weight_grads_plan() found, for a = da [K, M] (C-contiguous), x and h [K, *]: (a^T x, a[:, :h_rows]^T h;
-    h_rows 0: none, empty)."""
-    x_way, h_way = ways
+def weight_grads(a, x, h, h_rows, plan):
+    """cpu_common.weight_grads(da, (x, h), (M, h_rows)) inside a kernel, the way weight_grads_plan() found it
+    runs, for a = da [K, M] (C-contiguous), x and h [K, *]: (a^T x, a[:, :h_rows]^T h; h_rows 0: none, empty)."""
+    in_place, (x_way, h_way), chunks = plan
+    if not in_place:
+        return _chunked_weight_grads(a, x, h, h_rows, chunks)
     none1 = np.zeros(0, a.dtype)
     none3 = np.zeros((0, 0, 0), a.dtype)
     dw_x = cc.planned_matmul(a.T, x, none1, x_way, none3)
@@ -247,3 +253,27 @@ def weight_grads(a, x, h, h_rows, ways):
         return dw_x, np.zeros((0, h.shape[1]), a.dtype)
     a_h = a if h_rows == a.shape[1] else np.ascontiguousarray(a[:, :h_rows])
     return dw_x, cc.planned_matmul(a_h.T, h, none1, h_way, none3)
+
+
+@numba.njit(**cc.JIT)
+def _chunked_weight_grads(a, x, h, h_rows, chunks):
+    """weight_grads' transposed chunks: da^T chunk by chunk of k into one buffer (serial or threaded), and each
+    product on that chunk added into its result (gemm on pack(x[k0:k1]), then on pack(h[k0:k1]))."""
+    steps, transpose_parallel, full, last = chunks
+    K, M = a.shape
+    W = cpu_packed.VECTOR_BYTES // a.itemsize
+    buf = cc.aligned_empty(M, (steps + W - 1) // W * W, a)
+    dw_x = cc.aligned_empty(M, x.shape[1], a)
+    dw_h = cc.aligned_empty(h_rows, h.shape[1], a)
+    none1 = np.zeros(0, a.dtype)
+    for k0 in range(0, K, steps):
+        k1 = min(K, k0 + steps)
+        if transpose_parallel:
+            cc._transpose_parallel(buf, a, k0, k1)
+        else:
+            cc._transpose_serial(buf, a, k0, k1)
+        x_way, h_way = full if k1 - k0 == steps else last
+        cc.planned_gemm(dw_x, buf, cc.packed(x[k0:k1], x_way[3]), none1, x_way, k0 > 0)
+        if h_rows > 0:
+            cc.planned_gemm(dw_h, buf[:h_rows], cc.packed(h[k0:k1], h_way[3]), none1, h_way, k0 > 0)
+    return dw_x, dw_h
