@@ -221,9 +221,10 @@ def column_sums(a, parallel):
 @numba.njit(**cc.JIT)
 def input_grads(da, x, w_ih, hp, hp_rows, dn, h_in, plan):
     """cpu_common.input_grads(da, x, w_ih, hp, hp_rows) the way grads_plan() found it runs: (dx [T, B, I],
-    dW_ih [G*H, I], dW_hh [hp_rows + N, R], db [G*H], dn's sums [N]), the same products on the same panels.
+    dW_ih [G*H, I], dW_hh [hp_rows + N, R], db_ih [G*H], db_hh [G*H]), the same products on the same panels.
     dW_hh's first hp_rows rows are da[:, :, :hp_rows]^T hp; the last N, dn^T h_in for dn [T*B, N] and
-    h_in [T*B, R] (the GRU's W_hn, which multiplies h or r * h; N = 0 for the other cells)."""
+    h_in [T*B, R] (the GRU's W_hn, which multiplies h or r * h; N = 0 for the other cells). db_ih is da's
+    column sums; db_hh the same but for its last N, dn's (N = G*H - hp_rows then)."""
     dx_way, P_ih, weights, sums_parallel, n_ways, n_sums_parallel = plan
     T, B, GH = da.shape
     K = T * B
@@ -236,7 +237,11 @@ def input_grads(da, x, w_ih, hp, hp_rows, dn, h_in, plan):
         dw_hh = np.empty((hp_rows + N, rz.shape[1]), da.dtype)
         dw_hh[:hp_rows] = rz
         dw_hh[hp_rows:] = weight_grads(dn, h_in, h_in, 0, n_ways)[0]
-    return dx, dw_ih, dw_hh, column_sums(rows, sums_parallel), column_sums(dn, n_sums_parallel)
+    db_ih = column_sums(rows, sums_parallel)
+    db_hh = db_ih.copy()
+    if N > 0:
+        db_hh[hp_rows:] = column_sums(dn, n_sums_parallel)
+    return dx, dw_ih, dw_hh, db_ih, db_hh
 
 
 @numba.njit(**cc.JIT)

@@ -380,9 +380,8 @@ def backward(saved, dy, dh_n):
         split = cc.step_split(B, 3, H, H, backward=True, panel=cpu_compiled.panel_width(x))
         dh, dxp, dhn, h_in = _compiled_backward(gates, hn, hp, cc.plain(w_hh), dy, dh_n, lengths, reverse, lbr,
                                                 (split, rz, P_rz, n, P_n))
-        dx, dw_ih, dw_hh, db_ih, db_hn = cpu_compiled.input_grads(dxp, x, cc.plain(w_ih), hp, 2 * H, dhn, h_in,
+        dx, dw_ih, dw_hh, db_ih, db_hh = cpu_compiled.input_grads(dxp, x, cc.plain(w_ih), hp, 2 * H, dhn, h_in,
                                                                   grads)
-        db_hh = np.concatenate((db_ih[:2 * H], db_hn))
         return cc.with_bias_grads({"dx": dx, "dh0": dh, "dw_ih": dw_ih, "dw_hh": dw_hh}, has_bias, db_ih, db_hh)
     return _general_backward(saved, dy, dh_n)
 

@@ -363,9 +363,10 @@ def backward(saved, dy, dh_n, dc_n):
         dh, dc, da = _compiled_backward(gates, cp, cs, cc.plain(w_hh), dy, dh_n, dc_n, lengths, reverse,
                                         (split, hh, P_hh))
         none2 = cc.none(x.dtype, 2)
-        dx, dw_ih, dw_hh, db, _ = cpu_compiled.input_grads(da, x, cc.plain(w_ih), hp, 4 * H, none2, none2, grads)
-        return cc.with_bias_grads({"dx": dx, "dh0": dh, "dc0": dc, "dw_ih": dw_ih, "dw_hh": dw_hh}, has_bias, db,
-                                  db.copy())
+        dx, dw_ih, dw_hh, db_ih, db_hh = cpu_compiled.input_grads(da, x, cc.plain(w_ih), hp, 4 * H, none2, none2,
+                                                                  grads)
+        return cc.with_bias_grads({"dx": dx, "dh0": dh, "dc0": dc, "dw_ih": dw_ih, "dw_hh": dw_hh}, has_bias, db_ih,
+                                  db_hh)
     return _general_backward(saved, dy, dh_n, dc_n)
 
 

@@ -230,8 +230,8 @@ def backward(saved, dy, dh_n):
         split = cc.step_split(B, 1, H, H, backward=True, panel=cpu_compiled.panel_width(x))
         dh, da = _compiled_backward(hs, cc.plain(w_hh), dy, dh_n, lengths, reverse, act, (split, hh, P_hh))
         none2 = cc.none(x.dtype, 2)
-        dx, dw_ih, dw_hh, db, _ = cpu_compiled.input_grads(da, x, cc.plain(w_ih), hp, H, none2, none2, grads)
-        return cc.with_bias_grads({"dx": dx, "dh0": dh, "dw_ih": dw_ih, "dw_hh": dw_hh}, has_bias, db, db.copy())
+        dx, dw_ih, dw_hh, db_ih, db_hh = cpu_compiled.input_grads(da, x, cc.plain(w_ih), hp, H, none2, none2, grads)
+        return cc.with_bias_grads({"dx": dx, "dh0": dh, "dw_ih": dw_ih, "dw_hh": dw_hh}, has_bias, db_ih, db_hh)
     return _general_backward(saved, dy, dh_n)
 
 
