@@ -1,11 +1,16 @@
-"""Where a warm first call's time goes: benchmarks/first_call.py's calls (every cell, both dtypes, forward and
-backward on the cpu backend) with each load from Numba's cache timed (numba.core.caching.Cache.load_overload).
-Run with a warm cache, e.g. NUMBA_CACHE_DIR=<cache one first_call child filled> python
-benchmarks/probes/first_call_loads.py. Numba is imported before the clock starts, so "imports" is numpy and
-gatecore alone. Prints: imports s, calls s, the loads' sum; then each load, ms, in call order."""
+"""Where a warm first call's time goes: benchmarks/first_call.py's child (every cell, both dtypes, forward and
+backward on the cpu backend; it prints imports and calls, s) with each load from Numba's cache timed
+(numba.core.caching.Cache.load_overload). Run with a warm cache, e.g. NUMBA_CACHE_DIR=<cache one first_call child
+filled> python benchmarks/probes/first_call_loads.py. Numba is imported before the child's clock starts, so its
+"imports" is numpy and gatecore alone. Then prints the loads' sum and each load, ms, in call order."""
+import os
+import sys
 import time
 
 import numba.core.caching as caching
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from first_call import CHILD  # noqa: E402
 
 _load = caching.Cache.load_overload
 loads = []
@@ -20,17 +25,7 @@ def timed(self, sig, target_context):
 
 
 caching.Cache.load_overload = timed
-t0 = time.perf_counter()
-import numpy as np  # noqa: E402
-import gatecore as gc  # noqa: E402
-t1 = time.perf_counter()
-x = np.ones((3, 2, 5), np.float32)
-for cell, G in (("lstm", 4), ("gru", 3), ("rnn", 1)):
-    for dtype in (np.float32, np.float64):
-        w_ih, w_hh = np.full((G * 4, 5), 0.1, dtype), np.full((G * 4, 4), 0.1, dtype)
-        out = getattr(gc, cell + "_forward")(x.astype(dtype), w_ih, w_hh, return_tape=True)
-        getattr(gc, cell + "_backward")(out[-1], np.ones_like(out[0]))
-t2 = time.perf_counter()
-print(f"imports {t1 - t0:.2f} s, calls {t2 - t1:.2f} s, loads {sum(t for t, _ in loads):.3f} s")
+exec(CHILD, {})
+print(f"loads {sum(t for t, _ in loads):.3f} s")
 for t, name in loads:
     print(f"  {t * 1e3:6.1f} ms  {name}")

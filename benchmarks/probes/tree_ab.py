@@ -1,8 +1,9 @@
 """One process's timing of gatecore from the source tree TREE (a git worktree of another commit, with
 src/gatecore/_native*.so copied in), to compare two commits in alternating processes: per point (cell:f|fb|b:T:B:H,
-float32, I = H; b: the backward alone, from one tape), the best of five 0.5 s windows' median us per call. Run: python benchmarks/probes/tree_ab.py TREE
-lstm:f:16:1:64 ...  (then the same at the other TREE, and again, in turn)"""
-import sys, time, os
+float32, I = H; b: the backward alone, from one tape), the best of five 0.5 s windows' median us per call. Run:
+python benchmarks/probes/tree_ab.py TREE lstm:f:16:1:64 ...  (then the same at the other TREE, and again, in
+turn)"""
+import sys, time
 sys.path.insert(0, sys.argv[1] + "/src")
 import numpy as np, gatecore as gc
 assert gc.__file__.startswith(sys.argv[1]), gc.__file__
