@@ -231,15 +231,14 @@ def input_grads(da, x, w_ih, hp, hp_rows, dn, h_in, plan):
     rows = da.reshape((K, GH))
     dx = cc.planned_matmul(rows, w_ih, np.zeros(0, da.dtype), dx_way, P_ih).reshape(x.shape)
     dw_ih, dw_hh = weight_grads(rows, x.reshape((K, x.shape[2])), hp.reshape((K, hp.shape[2])), hp_rows, weights)
+    db_ih = column_sums(rows, sums_parallel)
+    db_hh = db_ih.copy()
     N = dn.shape[1]
     if N > 0:
         rz = dw_hh
         dw_hh = np.empty((hp_rows + N, rz.shape[1]), da.dtype)
         dw_hh[:hp_rows] = rz
         dw_hh[hp_rows:] = weight_grads(dn, h_in, h_in, 0, n_ways)[0]
-    db_ih = column_sums(rows, sums_parallel)
-    db_hh = db_ih.copy()
-    if N > 0:
         db_hh[hp_rows:] = column_sums(dn, n_sums_parallel)
     return dx, dw_ih, dw_hh, db_ih, db_hh
 
