@@ -16,10 +16,17 @@ least half its size. A thread keeps at most config.CPU_POOL_MAX_BYTES in MAX_BUF
 oldest free buffers are dropped first, then the oldest in use (only the pool's reference to them: whoever holds
 them keeps them).
 `release()` drops every thread's buffers at once.
+
+The arrays of a compiled call (gatecore.cpu_compiled) come from Numba's allocator, i.e. malloc, not from here.
+For them prime_malloc() moves glibc's thresholds once, when this module loads, to where they would be after any
+block of config.CPU_MALLOC_PRIME_BYTES had been freed: blocks under that size then come from the heap, and freed
+memory up to twice it stays with the process, so a compiled call's arrays are not faulted in again at each call.
 """
 from __future__ import annotations
 
+import ctypes
 import math
+import os
 import sys
 import threading
 import weakref
@@ -143,3 +150,30 @@ def release():
 def pooled_bytes():
     """Bytes this thread's pool holds."""
     return _pool().nbytes
+
+
+def prime_malloc(nbytes):
+    """Takes one block of nbytes from glibc's malloc and gives it back, without touching it, so that glibc's
+    moving thresholds sit where that free puts them: a block this large is mapped fresh (past the mmap threshold,
+    128 kB at first) and its free raises the mmap threshold to its size (up to 32 MB on 64-bit) and the trim
+    threshold to twice that (mallopt(3)). After a run of small calls the thresholds are low, and a compiled call
+    whose arrays together pass the trim threshold has them given back to the OS when it frees them and faults
+    them in again at its next call. Nothing is done (False) for nbytes <= 0, off glibc, or where malloc cannot be
+    reached; a threshold that mallopt or MALLOC_MMAP_THRESHOLD_ fixed does not move."""
+    if nbytes <= 0:
+        return False
+    try:
+        if not os.confstr("CS_GNU_LIBC_VERSION").startswith("glibc"):
+            return False
+        libc = ctypes.CDLL(None)
+        malloc, free = libc.malloc, libc.free
+    except (ValueError, OSError, AttributeError, TypeError):
+        return False
+    malloc.restype, malloc.argtypes = ctypes.c_void_p, [ctypes.c_size_t]
+    free.restype, free.argtypes = None, [ctypes.c_void_p]
+    block = malloc(nbytes)
+    free(block)
+    return block is not None
+
+
+prime_malloc(config.CPU_MALLOC_PRIME_BYTES)
