@@ -202,7 +202,8 @@ def test_weight_gradients_in_chunks(cell, kw, knobs):
 def test_compiled_backward_limit():
     """Forward and backward run from Python from config.CPU_COMPILED_MAX_BYTES of pre-activations (and of da) up,
     as one compiled call each below it; the backward also from Python where the arrays it would allocate take
-    more than config.CPU_COMPILED_BACKWARD_MAX_BYTES (here 1360 float32 elements: grads_plan's sum)."""
+    more than config.CPU_COMPILED_BACKWARD_MAX_BYTES (here grads_plan's sum: 1360 float32 elements for the LSTM;
+    1152 for the GRU, whose dn and h_in count too)."""
     arrays = _arrays("lstm", 3, 2, 8, 8, np.float32, seed=1)
     nbytes = 3 * 2 * 4 * 8 * 4
     for limit, calls in ((nbytes, 0), (nbytes + 1, 1)):
@@ -211,6 +212,12 @@ def test_compiled_backward_limit():
     allocated = (6 * 32 + 6 * 8 + 2 * 32 * 16 + 6 * 16) * 4
     for limit, calls in ((allocated - 1, 0), (allocated, 1)):
         _, plans = _run("lstm", {}, arrays, False, {"CPU_COMPILED_BACKWARD_MAX_BYTES": limit})
+        assert (len(plans["forward"]), len(plans["backward"])) == (2, calls)
+    arrays = _arrays("gru", 3, 2, 8, 8, np.float32, seed=1)
+    allocated = (6 * 24 + 6 * 8 + 2 * 24 * 16 + 6 * 16 + 6 * 16) * 4
+    for limit, calls in ((allocated - 1, 0), (allocated, 1)):
+        _, plans = _run("gru", {"linear_before_reset": True}, arrays, False,
+                        {"CPU_COMPILED_BACKWARD_MAX_BYTES": limit})
         assert (len(plans["forward"]), len(plans["backward"])) == (2, calls)
 
 

@@ -133,16 +133,17 @@ CPU_MALLOC_PRIME_BYTES = int(os.environ.get("GATECORE_CPU_MALLOC_PRIME_BYTES", 3
 # (8 MB) 3095 -> 3045 (benchmarks/results/probes_session24.txt)
 CPU_COMPILED_MAX_BYTES = int(os.environ.get("GATECORE_CPU_COMPILED_MAX_BYTES", 1 << 24))
 # A backward runs as compiled calls (cpu_compiled.grads_plan) only while the arrays it allocates (da, dx, both
-# weights' panels and gradients, x and h packed) take at most this many bytes. Its arrays come from
-# Numba's allocator, i.e. malloc, and a backward frees several large ones at once: glibc then gives the top of its
-# heap back and the next call faults it in again. Float32, 2 threads, this session's Intel VM, the grid's points
-# in one process (benchmarks/probes/fault_sequence.py), general path vs compiled without this limit: LSTM T=128
-# B=64 H=64 9.3 -> 18.4 ms (6168 faults a call), T=16 B=64 H=256 12.8 -> 18.5 (5831), T=16 B=1 H=512 2.6 -> 4.6
-# (2016), GRU T=128 B=16 H=512 85 -> 105 (14387); with no fault at 4 MB or less (LSTM T=128 B=16 H=64: ~3.8 MB).
-# Below it, backward alone, median us (config_toggle_ab.py, same bits): LSTM T=16 B=1 H=64 67.1 -> 45.2, B=16
-# 304 -> 246, T=128 B=1 264 -> 202, B=16 1804 -> 1578; GRU T=16 B=1 H=64 68.4 -> 45.1, B=16 263 -> 221
-# (benchmarks/results/probes_session25.txt)
-CPU_COMPILED_BACKWARD_MAX_BYTES = int(os.environ.get("GATECORE_CPU_COMPILED_BACKWARD_MAX_BYTES", 1 << 22))
+# weights' panels and gradients, x and h packed, the GRU's dn and what W_hn multiplies) take at most this many
+# bytes. Its arrays come from Numba's allocator, i.e. malloc, and a backward frees several large ones at once:
+# unless CPU_MALLOC_PRIME_BYTES moved glibc's thresholds up front, glibc gives the top of its heap back and the next
+# call faults it in again. Session 25 (Intel VM, float32, 2 threads, the grid's points in one process, without
+# priming, benchmarks/probes/fault_sequence.py), general path vs compiled without a limit: LSTM T=128 B=64 H=64 9.3
+# -> 18.4 ms (6168 faults a call), T=16 B=64 H=256 12.8 -> 18.5 (5831), GRU T=128 B=16 H=512 85 -> 105 (14387);
+# so it was 4 MB. Primed (session 27, AMD EPYC Zen 5, the same sequence up to 32 MB: no fault at any point), 4 MB
+# -> 32 MB, forward+backward, median us in one process alternating (config_toggle_ab.py, same bits): LSTM T=16
+# B=16 H=256 2972 -> 2770, T=128 B=64 H=64 11085 -> 10086, T=16 B=1 H=512 2559 -> 2226, T=128 B=16 H=256 23294
+# -> 22923; GRU T=16 B=16 H=256 2994 -> 2894, T=128 B=16 H=256 18650 -> 17765 (benchmarks/results/probes_session27.txt)
+CPU_COMPILED_BACKWARD_MAX_BYTES = int(os.environ.get("GATECORE_CPU_COMPILED_BACKWARD_MAX_BYTES", 1 << 25))
 
 # The weight gradients' GEMMs (cpu_common.weight_grads) read da^T transposed into a buffer, this many bytes of it
 # per chunk of k (0: as a view of da, every task copying its slices). Float32, 2 threads, this session's 2-vCPU

@@ -161,8 +161,10 @@ def grads_plan(gates, x, w_ih, hp, hp_rows, n_rows=0):
     weights = weight_grads_plan(K, GH, (I, R), (GH, hp_rows), x.itemsize)
     n_ways = weight_grads_plan(K, n_rows, (R, R), (n_rows, 0), x.itemsize) if n_rows else weights
     in_place, _, (steps, *_) = weights
-    # what the backward allocates: da, dx, both weights' panels and gradients, x and h packed, da^T's chunk
-    allocated = K * GH + K * I + 2 * GH * (I + R) + K * (I + R) + (0 if in_place else GH * steps)
+    # what the backward allocates: da, dx, both weights' panels and gradients, x and h packed, da^T's chunk, and
+    # the GRU's dn and h_in (what W_hn multiplies)
+    allocated = K * GH + K * I + 2 * GH * (I + R) + K * (I + R) + (0 if in_place else GH * steps) \
+        + (K * (n_rows + R) if n_rows else 0)
     if allocated * x.itemsize > config.CPU_COMPILED_BACKWARD_MAX_BYTES:
         return None
     dx = cc.matmul_way(K, GH, I, x.itemsize, cc.transposes(K, GH), False, False)
