@@ -120,9 +120,10 @@ CPU_POOL_MAX_BYTES = int(os.environ.get("GATECORE_CPU_POOL_MAX_BYTES", 1 << 28))
 # (cpu_pool.prime_malloc; 0: not done): glibc then serves blocks under it from its heap and keeps up to twice it
 # freed, as it would after any such block was freed, instead of mapping fresh pages for the compiled calls' arrays
 # (gatecore.cpu_compiled: Numba's allocator) and giving them back at every call. The default is just under glibc's
-# ceiling for its moving threshold (32 MB on 64-bit). Float32, 2 threads, this session's AMD EPYC (Zen 5),
-# forward+backward after the smaller points in one process (ms, minor faults a call): LSTM T=128 B=16 H=64 3.83,
-# 1663 -> 1.52, 0; T=128 B=64 H=64 12.5, 4220 -> 9.3, 0 (benchmarks/results/probes_session27.txt)
+# ceiling for its moving threshold (32 MB on 64-bit). Float32, 2 threads, session 27's AMD EPYC (Zen 5),
+# forward+backward after smaller points in one process, off -> on (ms, minor faults a call; two runs each,
+# benchmarks/probes/malloc_prime.py): LSTM T=128 B=16 H=64 3.9-5.7, ~1650 -> 1.6-1.9, 0; T=128 B=64 H=64 16.7-20.0,
+# ~4200 -> 10.4-11.4, 0; GRU T=128 B=16 H=64 3.6-4.0, ~1480 -> 1.4-1.5, 0 (benchmarks/results/probes_session27.txt)
 CPU_MALLOC_PRIME_BYTES = int(os.environ.get("GATECORE_CPU_MALLOC_PRIME_BYTES", 31 << 20))
 
 # A forward whose pre-activations take fewer bytes (and that runs in one piece, without a projection) runs as one
