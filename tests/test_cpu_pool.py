@@ -1,6 +1,10 @@
 """cpu_pool: memory is handed out again only once nothing refers to it, zeros are zeros, the limit holds, and
 whole cpu calls that take every array from the pool give the same bits as calls that take none, with earlier
 results kept alive across later calls."""
+import ast
+import os
+import subprocess
+import sys
 import threading
 
 import numpy as np
@@ -160,31 +164,25 @@ def test_calls_through_the_pool_keep_their_bits(monkeypatch, cell, opts, dtype):
 
 _MALLOC_ROUNDS = r"""
 import ctypes, resource
-import gatecore                                     # primes malloc, unless GATECORE_CPU_MALLOC_PRIME_BYTES=0
-libc = ctypes.CDLL(None)
-libc.malloc.restype, libc.malloc.argtypes = ctypes.c_void_p, [ctypes.c_size_t]
-libc.free.restype, libc.free.argtypes = None, [ctypes.c_void_p]
+from gatecore import cpu_pool                       # primes malloc, unless GATECORE_CPU_MALLOC_PRIME_BYTES=0
+malloc, free = cpu_pool.glibc_malloc()
 def faults():
     return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-libc.free(libc.malloc(256 << 10))                   # a small call's block, freed
+free(malloc(256 << 10))                             # a small call's block, freed
 counts = []
 for _ in range(4):                                  # a larger call's arrays, written, then freed together
     f0 = faults()
-    blocks = [libc.malloc(4 << 20) for _ in range(4)]
+    blocks = [malloc(4 << 20) for _ in range(4)]
     for b in blocks:
         ctypes.memset(b, 1, 4 << 20)
     for b in blocks:
-        libc.free(b)
+        free(b)
     counts.append(faults() - f0)
 print(counts)
 """
 
 
 def _malloc_rounds(prime_bytes):
-    import ast
-    import os
-    import subprocess
-    import sys
     env = dict(os.environ, GATECORE_CPU_MALLOC_PRIME_BYTES=str(prime_bytes))
     out = subprocess.run([sys.executable, "-c", _MALLOC_ROUNDS], env=env, capture_output=True, text=True,
                          timeout=300)
@@ -196,7 +194,7 @@ def test_primed_malloc_keeps_a_calls_freed_memory():
     """After gatecore loads (cpu_pool.prime_malloc), 16 MB of blocks freed together stay with the process: the
     next rounds of the same blocks take no page faults, where with priming off glibc gives them back at every
     round (shown when this libc does: else only the primed half is checked)."""
-    if not cpu_pool.prime_malloc(1 << 20):
+    if cpu_pool.glibc_malloc() is None:
         pytest.skip("not glibc: nothing to prime")
     primed = _malloc_rounds(config.CPU_MALLOC_PRIME_BYTES)
     assert sum(primed[1:]) < 100, primed           # 4096 a round when the blocks are faulted in again

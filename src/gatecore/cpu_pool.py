@@ -152,6 +152,20 @@ def pooled_bytes():
     return _pool().nbytes
 
 
+def glibc_malloc():
+    """(malloc, free) of glibc through ctypes, typed as in C, or None off glibc or where they cannot be reached."""
+    try:
+        if not os.confstr("CS_GNU_LIBC_VERSION").startswith("glibc"):
+            return None
+        libc = ctypes.CDLL(None)
+        malloc, free = libc.malloc, libc.free
+    except (ValueError, OSError, AttributeError, TypeError):
+        return None
+    malloc.restype, malloc.argtypes = ctypes.c_void_p, [ctypes.c_size_t]
+    free.restype, free.argtypes = None, [ctypes.c_void_p]
+    return malloc, free
+
+
 def prime_malloc(nbytes):
     """Takes one block of nbytes from glibc's malloc and gives it back, without touching it, so that glibc's
     moving thresholds sit where that free puts them: a block this large is mapped fresh (past the mmap threshold,
@@ -159,18 +173,11 @@ def prime_malloc(nbytes):
     threshold to twice that (mallopt(3)). After a run of small calls the thresholds are low, and a compiled call
     whose arrays together pass the trim threshold has them given back to the OS when it frees them and faults
     them in again at its next call. Nothing is done (False) for nbytes <= 0, off glibc, or where malloc cannot be
-    reached; a threshold that mallopt or MALLOC_MMAP_THRESHOLD_ fixed does not move."""
-    if nbytes <= 0:
+    reached (glibc_malloc); a threshold that mallopt or MALLOC_MMAP_THRESHOLD_ fixed does not move."""
+    functions = glibc_malloc() if nbytes > 0 else None
+    if functions is None:
         return False
-    try:
-        if not os.confstr("CS_GNU_LIBC_VERSION").startswith("glibc"):
-            return False
-        libc = ctypes.CDLL(None)
-        malloc, free = libc.malloc, libc.free
-    except (ValueError, OSError, AttributeError, TypeError):
-        return False
-    malloc.restype, malloc.argtypes = ctypes.c_void_p, [ctypes.c_size_t]
-    free.restype, free.argtypes = None, [ctypes.c_void_p]
+    malloc, free = functions
     block = malloc(nbytes)
     free(block)
     return block is not None
