@@ -30,7 +30,8 @@ With reverse, sequence b is read from step lengths[b]-1 back to 0.
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import expit
+
+from .activations import expit
 
 
 def _affine(x, alpha, beta):

@@ -20,8 +20,8 @@ with h[0] = h0, x in step order and the masks. Backward takes every derivative f
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import expit as sigmoid
 
+from ..activations import expit as sigmoid
 from ..rnn.reference import drop_bias, from_steps, input_grads, project_inputs, step_order, to_steps
 
 
