@@ -249,6 +249,48 @@ def test_plan_follows_the_general_path(monkeypatch):
     assert (split, hh, projection[1][1], projection[1][3]) == (1, 1, False, 0)   # the product, the pack
 
 
+def test_plans_are_kept_per_shape_and_setting(monkeypatch):
+    """plan() and grads_plan() are made once per shape and kept (_PLANS), and made again under another setting: a
+    knob set (config.version), another thread count, inside on_this_thread(). Plans of prepacked weights, and of
+    reverse sequences of given lengths, are made at each call (they depend on the weights' panels, the lengths'
+    values)."""
+    kept = _plan(16, 16, 64, 64)
+    assert _plan(16, 16, 64, 64) is kept and _plan(16, 8, 64, 64) is not kept
+    monkeypatch.setattr(config, "CPU_FEED_ROWS", config.CPU_FEED_ROWS)
+    assert _plan(16, 16, 64, 64) is not kept and _plan(16, 16, 64, 64) == kept
+    monkeypatch.setattr(config, "CPU_COMPILED_MAX_BYTES", 0)
+    assert _plan(16, 16, 64, 64) is None
+    monkeypatch.undo()
+    assert _plan(16, 16, 64, 64) == kept
+    threads = numba.get_num_threads()
+    if threads > 1:
+        assert kept[0] != 1
+        with cpu_common.on_this_thread():
+            assert _plan(16, 16, 64, 64)[0] == 1
+        numba.set_num_threads(1)
+        try:
+            assert _plan(16, 16, 64, 64)[0] == 1
+        finally:
+            numba.set_num_threads(threads)
+        assert _plan(16, 16, 64, 64) is _plan(16, 16, 64, 64) == kept
+    # fed or not by the lengths' values: a reverse sequence shorter than T is not fed
+    monkeypatch.setattr(config, "CPU_FEED_MIN_WORK", 0)
+    if threads > 1:
+        full, short = (_plan(70, 1, 16, 8, lengths=np.array([n]), reverse=True) for n in (70, 69))
+        assert (full[3][0], short[3][0]) == (cpu_compiled.FED, cpu_compiled.PACKED)
+    x, w = np.zeros((16, 1, 8), np.float32), np.zeros((32, 8), np.float32)
+    packed = gatecore.prepack(w)
+    assert cpu_compiled.plan(x, w, packed, 4, 8, None, False) is not cpu_compiled.plan(x, w, packed, 4, 8, None, False)
+    gates, hp = np.zeros((16, 1, 32), np.float32), np.zeros((16, 1, 8), np.float32)
+    kept = cpu_compiled.grads_plan(gates, x, w, hp, 32)
+    assert cpu_compiled.grads_plan(gates, x, w, hp, 32) is kept
+    assert cpu_compiled.grads_plan(gates, x, w, hp, 24, 8) is not kept
+    monkeypatch.setattr(config, "CPU_COMPILED_BACKWARD_MAX_BYTES", 0)
+    assert cpu_compiled.grads_plan(gates, x, w, hp, 32) is None
+    monkeypatch.undo()
+    assert cpu_compiled.grads_plan(gates, x, packed, hp, 32) is not cpu_compiled.grads_plan(gates, x, packed, hp, 32)
+
+
 @pytest.mark.parametrize("cell, kw", [("lstm", {}), ("gru", {"linear_before_reset": True}), ("rnn", {})])
 def test_plans_on_this_thread(cell, kw):
     """Inside cpu_common.on_this_thread (a bidirectional layer's concurrent directions) neither compiled call

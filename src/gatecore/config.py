@@ -1,5 +1,12 @@
-"""Every tuning knob of gatecore in one place."""
+"""Every tuning knob of gatecore in one place.
+
+Set a knob as an attribute (`gatecore.config.CPU_FEED_ROWS = 0`, or monkeypatch.setattr): each assignment adds
+one to `version`, which the plans cached by gatecore.cpu_compiled hold in their keys, so a plan made under one
+setting is never used under another.
+"""
 import os
+import sys
+import types
 
 # Numba CPU kernels
 # The kernels compute exactly the operations written (no fast-math): with FMA contraction LLVM chose which
@@ -172,3 +179,20 @@ CUDA_GEMM_TILE = int(os.environ.get("GATECORE_CUDA_GEMM_TILE", 4 if _CUDASIM els
 CUDA_SHARED_FLOATS = int(os.environ.get("GATECORE_CUDA_SHARED_FLOATS", 11776))
 # False forces one fused launch per step (the fallback) even where the persistent kernel would fit
 CUDA_PERSISTENT = os.environ.get("GATECORE_CUDA_PERSISTENT", "1") == "1"
+
+
+class _Knobs(types.ModuleType):
+    """This module's type: an assignment to any knob (or its removal) moves `version` on."""
+
+    def __setattr__(self, name, value):
+        super().__setattr__(name, value)
+        if name != "version":
+            super().__setattr__("version", self.version + 1)
+
+    def __delattr__(self, name):
+        super().__delattr__(name)
+        super().__setattr__("version", self.version + 1)
+
+
+version = 0
+sys.modules[__name__].__class__ = _Knobs

@@ -19,9 +19,11 @@ the weight gradients by weight_grads(), in place or on da^T transposed in chunks
 makes them, db by column_sums()). Two calls, not one: input_grads' code inside every cell's call made each fresh
 process load it six times (three cells, two dtypes), ~30-40 ms a load; apart it loads once per dtype, for
 ~1-2 us more per backward (benchmarks/results/probes_session26.txt). Python decides (plan(), grads_plan(): the
-config knobs are read at each call, the rules are cpu_common's own: matmul_way, gemm_way, pack_threads,
-grads_in_place, chunk_steps, sums_parallel) and the compiled code follows, so each product and pack runs the
-kernel the general path would run, threaded where it would be: bitwise the general path's results.
+rules are cpu_common's own: matmul_way, gemm_way, pack_threads, grads_in_place, chunk_steps, sums_parallel) and the
+compiled code follows, so each product and pack runs the kernel the general path would run, threaded where it
+would be: bitwise the general path's results. A plan is made once per shape and kept (_PLANS), keyed also by
+what the rules read besides the shape (Numba's thread count, on_this_thread(), config.version: any knob set
+since); making one took 1.5-2.9 us of a ~10 us call at T=1 (benchmarks/results/probes_session28.txt).
 """
 from __future__ import annotations
 
@@ -38,7 +40,36 @@ ONE_ROW, FED = 3, 4
 NO_LENGTHS = np.zeros(0, np.int64)      # _compiled_forward's lengths when every sequence is full
 
 
+_PLANS = {}             # plan() and grads_plan() by their key (_key): what Python decided for a shape, ~1-2 us a call
+_PLANS_MAX = 1024        # kept plans; past that the dict starts again
+
+
+def _key(*shape):
+    """A cached plan's key: the call's shapes and flags, with what else the rules read (Numba's thread count, the
+    calling thread inside on_this_thread(), and config.version: any knob set since)."""
+    return shape + (cc.num_threads(), cc.on_one_thread(), config.version)
+
+
+def _kept(key, make, *args):
+    """_PLANS[key], made by make(*args) the first time."""
+    found = _PLANS.get(key, _PLANS)
+    if found is _PLANS:
+        if len(_PLANS) >= _PLANS_MAX:
+            _PLANS.clear()
+        found = _PLANS[key] = make(*args)
+    return found
+
+
 def plan(x, w_ih, w_hh, G, R, lengths, reverse):
+    """_plan(), kept per shape (_PLANS): not for prepacked weights (the plan holds their panels) nor for reverse
+    sequences of given lengths (whether they are fed depends on the lengths' values)."""
+    if is_prepacked(w_ih) or is_prepacked(w_hh) or (reverse and lengths is not None):
+        return _plan(x, w_ih, w_hh, G, R, lengths, reverse)
+    key = _key("forward", x.shape, x.dtype, w_ih.shape[0], G, R, reverse, w_hh.flags.c_contiguous)
+    return _kept(key, _plan, x, w_ih, w_hh, G, R, lengths, reverse)
+
+
+def _plan(x, w_ih, w_hh, G, R, lengths, reverse):
     """How a forward over x [T, B, I] (w_ih [G*H, I], w_hh [G*H, R]) runs as one compiled call, or None (the
     general path): when its pre-activations take less than config.CPU_COMPILED_MAX_BYTES (its arrays then come from
     Numba's allocator, not from cpu_pool) and it runs in one piece (at most config.CPU_CHUNK_MIN_BYTES: not in
@@ -146,6 +177,14 @@ def weight_panels(w, r0=0, r1=None):
 
 
 def grads_plan(gates, x, w_ih, hp, hp_rows, n_rows=0):
+    """_grads_plan(), kept per shape (_PLANS), but for a prepacked w_ih (the plan may hold its panels)."""
+    if is_prepacked(w_ih):
+        return _grads_plan(gates, x, w_ih, hp, hp_rows, n_rows)
+    key = _key("backward", gates.shape, x.shape[2], hp.shape[2], x.dtype, hp_rows, n_rows)
+    return _kept(key, _grads_plan, gates, x, w_ih, hp, hp_rows, n_rows)
+
+
+def _grads_plan(gates, x, w_ih, hp, hp_rows, n_rows=0):
     """How cpu_common.input_grads(da, x, w_ih, hp, hp_rows) runs as input_grads(), for da of gates' shape
     [T, B, G*H] (C-contiguous), or None (the general path, its arrays from cpu_pool) where da takes
     config.CPU_COMPILED_MAX_BYTES or more, or where the arrays the backward allocates take more than
