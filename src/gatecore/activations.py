@@ -24,4 +24,4 @@ def expit(a):
     """σ(a) over a NumPy array, in a's dtype: 1 / (1 + e^-a) for a >= 0, e^a / (1 + e^a) below, so e^-|a| <= 1 never
     overflows and neither branch cancels (scipy.special.expit's values to a few ulp, without importing SciPy)."""
     e = np.exp(-np.abs(a))
-    return np.where(a >= 0, 1.0, e) / (1.0 + e)
+    return np.where(a >= 0, e.dtype.type(1), e) / (1.0 + e)      # a scalar of e's dtype: float32 stays float32
