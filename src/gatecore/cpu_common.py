@@ -161,6 +161,14 @@ def kernel(fn):
     return numba.njit(parallel=dict(_ONLY_PRANGE), **JIT)(fn)
 
 
+def compile_thread_loop(fn):
+    """A time loop's steps as one thread runs them (all of them on its batch rows, or its tasks of every step),
+    called from the kernel's prange body and from its one-thread path: a function of its own, not a loop written
+    in the body. The same loop in the body ran 7-16% slower (GRU T=512 B=1 H=64, in a prange of 1 or 2, either
+    thread) than outside any prange, and as a call from the body ~1-2% (benchmarks/results/probes_session29.txt)."""
+    return numba.njit(**JIT)(fn)
+
+
 def compile_units(fn):
     """A time loop's per-step helper (a range of hidden units and batch rows of one step), called from the
     kernel's prange body and from its one-thread path. Compiled without Numba's reference counting (_nrt=False,

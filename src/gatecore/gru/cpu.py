@@ -186,54 +186,105 @@ _forward_units, _new_gate_units, _cell_grads, _reset_grads, _recurrent_grads, _f
                        _backward_part))
 
 
+def _forward_rows(b0, b1, gates, hn, hp, y, hbuf, w_hh, P_hh, b_hn, rec, rh, lengths, reverse, lbr, x1, w1, bias1,
+                  feed):
+    """Every step of the loop for batch rows b0..b1-1, all units; each step's inputs awaited from the feed where it
+    runs (feed[5] > 0: cpu_feed)."""
+    lo = np.int64(0)                # not the literal 0: a literal argument compiles each callee once more
+    H = gates.shape[2] // 3
+    passes = 1 if lbr else 2        # the original variant's new gate needs r * h of every unit first
+    for k in range(gates.shape[0]):
+        if feed[5] > 0:
+            cpu_feed.await_step(feed, k, gates, reverse)
+        for p in range(passes):
+            _forward_part(p, k, lo, H, b0, b1, gates, hn, hp, y, hbuf, w_hh, P_hh, b_hn, rec, rh, lengths, reverse, lbr,
+                          x1, w1, bias1)
+
+
+def _forward_tasks(ch, split, sync, gates, hn, hp, y, hbuf, w_hh, P_hh, b_hn, rec, rh, lengths, reverse, lbr, x1, w1,
+                   bias1):
+    """Thread ch's part of a loop split over the hidden units (`split` tasks a pass, a barrier per pass: cpu_sync),
+    every step."""
+    lo = np.int64(0)
+    T, B, G3 = gates.shape
+    H = G3 // 3
+    passes = 1 if lbr else 2
+    for k in range(T):
+        for p in range(passes):
+            task = cpu_sync.next_task(sync, passes * k + p, ch)
+            while task >= 0:
+                u0, u1 = cc.chunk(task, split, H)
+                _forward_part(p, k, u0, u1, lo, B, gates, hn, hp, y, hbuf, w_hh, P_hh, b_hn, rec, rh, lengths, reverse,
+                              lbr, x1, w1, bias1)
+                cpu_sync.finish(sync, passes * k + p, task)
+                task = cpu_sync.next_task(sync, passes * k + p, ch)
+
+
+def _backward_rows(b0, b1, gates, hn, hp, P_rz, P_n, dy, dh, dxp, dhn, da_rz, da_n, dd, drh, p_rz, p_n, lengths,
+                   reverse, lbr):
+    """Every step of the backward loop for batch rows b0..b1-1, all units."""
+    lo = np.int64(0)
+    T, _, G3 = gates.shape
+    H = G3 // 3
+    passes = 2 if lbr else 3        # (the original variant: the reset gate's gradient needs all of da_n first)
+    for k in range(T - 1, -1, -1):
+        for p in range(passes):
+            _backward_part(p, passes, k, lo, H, b0, b1, gates, hn, hp, P_rz, P_n, dy, dh, dxp, dhn, da_rz, da_n, dd,
+                           drh, p_rz, p_n, lengths, reverse, lbr)
+
+
+def _backward_tasks(ch, split, sync, gates, hn, hp, P_rz, P_n, dy, dh, dxp, dhn, da_rz, da_n, dd, drh, p_rz, p_n,
+                    lengths, reverse, lbr):
+    """Thread ch's part of a backward loop split over the hidden units (a barrier per pass: cpu_sync)."""
+    lo = np.int64(0)
+    T, B, G3 = gates.shape
+    H = G3 // 3
+    passes = 2 if lbr else 3
+    for k in range(T - 1, -1, -1):
+        for p in range(passes):
+            phase = passes * (T - 1 - k) + p
+            task = cpu_sync.next_task(sync, phase, ch)
+            while task >= 0:
+                u0, u1 = cc.chunk(task, split, H)
+                _backward_part(p, passes, k, u0, u1, lo, B, gates, hn, hp, P_rz, P_n, dy, dh, dxp, dhn, da_rz, da_n,
+                               dd, drh, p_rz, p_n, lengths, reverse, lbr)
+                cpu_sync.finish(sync, phase, task)
+                task = cpu_sync.next_task(sync, phase, ch)
+
+
+_forward_rows, _forward_tasks, _backward_rows, _backward_tasks = map(
+    cc.compile_thread_loop, (_forward_rows, _forward_tasks, _backward_rows, _backward_tasks))
+
+
 @cc.kernel
 def _forward_loop(gates, hn, hp, y, hbuf, w_hh, P_hh, b_hn, lengths, reverse, lbr, split, x1, w1, bias1, feed):
     """gates [T, B, 3H] in: x-parts (or x1, w1, bias1 to form them: cpu_common.step_inputs; or made as the loop
     runs: feed, gatecore.cpu_feed), out: r, z, n;
     hn, hp, y [T, B, H] out (y: zeros at padding steps, cpu_common.outputs); hbuf [2, B, H] with hbuf[0] = h0;
     b_hn [H] (linear_before_reset=True; zeros otherwise). Returns h_n (a view of hbuf)."""
-    lo = np.int64(0)                # not the literal 0: a literal argument compiles each callee once more
     T, B, G3 = gates.shape
-    H = G3 // 3
-    passes = 1 if lbr else 2        # the original variant's new gate needs r * h of every unit first
     rec = cc.aligned_zeros(B, G3, gates)
-    rh = cc.aligned_zeros(B, H, gates)
+    rh = cc.aligned_zeros(B, G3 // 3, gates)
     if split < -1:                  # batch rows: each thread takes its rows through every step, one region in all
         for ch in prange(-split):
             b0, b1 = cc.chunk(ch, -split, B)
-            for k in range(T):
-                for p in range(passes):
-                    _forward_part(p, k, lo, H, b0, b1, gates, hn, hp, y, hbuf, w_hh, P_hh, b_hn, rec, rh, lengths,
-                                  reverse, lbr, x1, w1, bias1)
-        return hbuf[T % 2]
-    if split > 1:                   # hidden units: a barrier per pass (cpu_sync), one region in all
+            _forward_rows(b0, b1, gates, hn, hp, y, hbuf, w_hh, P_hh, b_hn, rec, rh, lengths, reverse, lbr, x1, w1,
+                          bias1, feed)
+    elif split > 1:                 # hidden units: a barrier per pass (cpu_sync), one region in all
         sync = cpu_sync.new_sync(split)
         for ch in prange(split):
-            for k in range(T):
-                for p in range(passes):
-                    task = cpu_sync.next_task(sync, passes * k + p, ch)
-                    while task >= 0:
-                        u0, u1 = cc.chunk(task, split, H)
-                        _forward_part(p, k, u0, u1, lo, B, gates, hn, hp, y, hbuf, w_hh, P_hh, b_hn, rec, rh, lengths,
-                                      reverse, lbr, x1, w1, bias1)
-                        cpu_sync.finish(sync, passes * k + p, task)
-                        task = cpu_sync.next_task(sync, passes * k + p, ch)
-        return hbuf[T % 2]
-    if feed[5] > 0:                 # one thread runs the steps, another projects x ahead of them
+            _forward_tasks(ch, split, sync, gates, hn, hp, y, hbuf, w_hh, P_hh, b_hn, rec, rh, lengths, reverse, lbr,
+                           x1, w1, bias1)
+    elif feed[5] > 0:               # one thread runs the steps, another projects x ahead of them
         for ch in prange(2):
             if ch == 1:
                 cpu_feed.project(feed, gates, reverse)
-                continue
-            for k in range(T):
-                cpu_feed.await_step(feed, k, gates, reverse)
-                for p in range(passes):
-                    _forward_part(p, k, lo, H, lo, B, gates, hn, hp, y, hbuf, w_hh, P_hh, b_hn, rec, rh, lengths,
-                                  reverse, lbr, x1, w1, bias1)
-        return hbuf[T % 2]
-    for k in range(T):
-        for p in range(passes):
-            _forward_part(p, k, lo, H, lo, B, gates, hn, hp, y, hbuf, w_hh, P_hh, b_hn, rec, rh, lengths, reverse, lbr,
-                          x1, w1, bias1)
+            else:
+                _forward_rows(np.int64(0), B, gates, hn, hp, y, hbuf, w_hh, P_hh, b_hn, rec, rh, lengths, reverse,
+                              lbr, x1, w1, bias1, feed)
+    else:
+        _forward_rows(np.int64(0), B, gates, hn, hp, y, hbuf, w_hh, P_hh, b_hn, rec, rh, lengths, reverse, lbr, x1,
+                      w1, bias1, feed)
     return hbuf[T % 2]
 
 
@@ -242,10 +293,8 @@ def _backward_loop(gates, hn, hp, P_rz, P_n, dy, dh, lengths, reverse, lbr, spli
     """Fills dxp [T, B, 3H] and dhn [T, B, H] (the n-column of dhp), both zeros in (allocated by the caller:
     cpu_packed.pack says why); dh [B, H] enters as dL/dh_n and leaves as dL/dh0. P_rz = pack(W_h(r,z)),
     P_n = pack(W_hn) (gatecore.cpu_packed)."""
-    lo = np.int64(0)                # not the literal 0: a literal argument compiles each callee once more
     T, B, G3 = gates.shape
     H = G3 // 3
-    passes = 2 if lbr else 3        # (the original variant: the reset gate's gradient needs all of da_n first)
     da_rz = cc.aligned_zeros(B, 2 * H, gates)
     da_n = cc.aligned_zeros(B, H, gates)
     dd = cc.aligned_zeros(B, H, gates)
@@ -255,29 +304,16 @@ def _backward_loop(gates, hn, hp, P_rz, P_n, dy, dh, lengths, reverse, lbr, spli
     if split < -1:          # batch rows: a block's dh_{t-1} needs only its own rows' da, so one region in all
         for ch in prange(-split):
             b0, b1 = cc.chunk(ch, -split, B)
-            for k in range(T - 1, -1, -1):
-                for p in range(passes):
-                    _backward_part(p, passes, k, lo, H, b0, b1, gates, hn, hp, P_rz, P_n, dy, dh, dxp, dhn, da_rz,
-                                   da_n, dd, drh, p_rz, p_n, lengths, reverse, lbr)
-        return
-    if split > 1:           # hidden units: a barrier per pass (cpu_sync), one region in all
+            _backward_rows(b0, b1, gates, hn, hp, P_rz, P_n, dy, dh, dxp, dhn, da_rz, da_n, dd, drh, p_rz, p_n,
+                           lengths, reverse, lbr)
+    elif split > 1:         # hidden units: a barrier per pass (cpu_sync), one region in all
         sync = cpu_sync.new_sync(split)
         for ch in prange(split):
-            for k in range(T - 1, -1, -1):
-                for p in range(passes):
-                    phase = passes * (T - 1 - k) + p
-                    task = cpu_sync.next_task(sync, phase, ch)
-                    while task >= 0:
-                        u0, u1 = cc.chunk(task, split, H)
-                        _backward_part(p, passes, k, u0, u1, lo, B, gates, hn, hp, P_rz, P_n, dy, dh, dxp, dhn, da_rz,
-                                       da_n, dd, drh, p_rz, p_n, lengths, reverse, lbr)
-                        cpu_sync.finish(sync, phase, task)
-                        task = cpu_sync.next_task(sync, phase, ch)
-        return
-    for k in range(T - 1, -1, -1):
-        for p in range(passes):
-            _backward_part(p, passes, k, lo, H, lo, B, gates, hn, hp, P_rz, P_n, dy, dh, dxp, dhn, da_rz, da_n, dd, drh,
-                           p_rz, p_n, lengths, reverse, lbr)
+            _backward_tasks(ch, split, sync, gates, hn, hp, P_rz, P_n, dy, dh, dxp, dhn, da_rz, da_n, dd, drh, p_rz,
+                            p_n, lengths, reverse, lbr)
+    else:
+        _backward_rows(np.int64(0), B, gates, hn, hp, P_rz, P_n, dy, dh, dxp, dhn, da_rz, da_n, dd, drh, p_rz, p_n,
+                       lengths, reverse, lbr)
 
 
 @numba.njit(**cc.JIT)

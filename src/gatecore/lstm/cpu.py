@@ -172,6 +172,46 @@ _forward_units, _project_units, _cell_grads, _recurrent_grads, _upstream, _forwa
                        _backward_part))
 
 
+def _forward_rows(b0, b1, gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, w_hr, P_hr, rec, m_k, hr, lengths, reverse,
+                  x1, w1, bias1, feed):
+    """Every step of the loop for batch rows b0..b1-1, all units; each step's inputs awaited from the feed where it
+    runs (feed[5] > 0: cpu_feed)."""
+    lo = np.int64(0)                # not the literal 0: a literal argument compiles each callee once more
+    H = c.shape[1]
+    R = hbuf.shape[2]
+    passes = 2 if w_hr.shape[0] > 0 else 1      # the cell, then the projection
+    for k in range(gates.shape[0]):
+        if feed[5] > 0:
+            cpu_feed.await_step(feed, k, gates, reverse)
+        for p in range(passes):
+            _forward_part(p, k, lo, H, lo, R, b0, b1, gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, w_hr, P_hr, rec,
+                          m_k, hr, lengths, reverse, x1, w1, bias1)
+
+
+def _forward_tasks(ch, split, sync, gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, w_hr, P_hr, rec, m_k, hr, lengths,
+                   reverse, x1, w1, bias1):
+    """Thread ch's part of a loop split over the hidden units (`split` tasks a pass, a barrier per pass: cpu_sync),
+    every step."""
+    lo = np.int64(0)
+    H = c.shape[1]
+    R = hbuf.shape[2]
+    B = gates.shape[1]
+    passes = 2 if w_hr.shape[0] > 0 else 1
+    for k in range(gates.shape[0]):
+        for p in range(passes):
+            task = cpu_sync.next_task(sync, passes * k + p, ch)
+            while task >= 0:
+                u0, u1 = cc.chunk(task, split, H)
+                r0, r1 = cc.chunk(task, split, R)
+                _forward_part(p, k, u0, u1, r0, r1, lo, B, gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, w_hr, P_hr, rec,
+                              m_k, hr, lengths, reverse, x1, w1, bias1)
+                cpu_sync.finish(sync, passes * k + p, task)
+                task = cpu_sync.next_task(sync, passes * k + p, ch)
+
+
+_forward_rows, _forward_tasks = map(cc.compile_thread_loop, (_forward_rows, _forward_tasks))
+
+
 @cc.kernel
 def _forward_loop(gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, w_hr, P_hr, lengths, reverse, split, x1, w1, bias1,
                   feed):
@@ -179,65 +219,80 @@ def _forward_loop(gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, w_hr, P_hr, lengths
     loop runs: feed, gatecore.cpu_feed), out: i, f, g, o;
     cp, cs [T, B, H], hp, y [T, B, R] out (y: zeros at padding steps, cpu_common.outputs); hbuf [2, B, R] with
     hbuf[0] = h0; c [B, H] = c0 in, c_n out. Returns h_n (a view of hbuf)."""
-    lo = np.int64(0)                # not the literal 0: a literal argument compiles each callee once more
     T, B, _ = gates.shape
     H = c.shape[1]
-    R = hbuf.shape[2]
     P = w_hr.shape[0]
-    passes = 2 if P > 0 else 1      # the cell, then the projection
     rec = cc.aligned_zeros(B, 4 * H, gates)
     m_k = cc.aligned_zeros(B, H, gates)
     hr = cc.aligned_zeros(B, P, gates)
     if split < -1:                  # batch rows: each thread takes its rows through every step, one region in all
         for ch in prange(-split):
             b0, b1 = cc.chunk(ch, -split, B)
-            for k in range(T):
-                for p in range(passes):
-                    _forward_part(p, k, lo, H, lo, R, b0, b1, gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, w_hr, P_hr,
-                                  rec, m_k, hr, lengths, reverse, x1, w1, bias1)
-        return hbuf[T % 2]
-    if split > 1:                   # hidden units: a barrier per pass (cpu_sync), one region in all
+            _forward_rows(b0, b1, gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, w_hr, P_hr, rec, m_k, hr, lengths,
+                          reverse, x1, w1, bias1, feed)
+    elif split > 1:                 # hidden units: a barrier per pass (cpu_sync), one region in all
         sync = cpu_sync.new_sync(split)
         for ch in prange(split):
-            for k in range(T):
-                for p in range(passes):
-                    task = cpu_sync.next_task(sync, passes * k + p, ch)
-                    while task >= 0:
-                        u0, u1 = cc.chunk(task, split, H)
-                        r0, r1 = cc.chunk(task, split, R)
-                        _forward_part(p, k, u0, u1, r0, r1, lo, B, gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, w_hr,
-                                      P_hr, rec, m_k, hr, lengths, reverse, x1, w1, bias1)
-                        cpu_sync.finish(sync, passes * k + p, task)
-                        task = cpu_sync.next_task(sync, passes * k + p, ch)
-        return hbuf[T % 2]
-    if feed[5] > 0:                 # one thread runs the steps, another projects x ahead of them
+            _forward_tasks(ch, split, sync, gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, w_hr, P_hr, rec, m_k, hr,
+                           lengths, reverse, x1, w1, bias1)
+    elif feed[5] > 0:               # one thread runs the steps, another projects x ahead of them
         for ch in prange(2):
             if ch == 1:
                 cpu_feed.project(feed, gates, reverse)
-                continue
-            for k in range(T):
-                cpu_feed.await_step(feed, k, gates, reverse)
-                for p in range(passes):
-                    _forward_part(p, k, lo, H, lo, R, lo, B, gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, w_hr, P_hr,
-                                  rec, m_k, hr, lengths, reverse, x1, w1, bias1)
-        return hbuf[T % 2]
-    for k in range(T):
-        for p in range(passes):
-            _forward_part(p, k, lo, H, lo, R, lo, B, gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, w_hr, P_hr, rec, m_k,
-                          hr, lengths, reverse, x1, w1, bias1)
+            else:
+                _forward_rows(np.int64(0), B, gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, w_hr, P_hr, rec, m_k, hr,
+                              lengths, reverse, x1, w1, bias1, feed)
+    else:
+        _forward_rows(np.int64(0), B, gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, w_hr, P_hr, rec, m_k, hr, lengths,
+                      reverse, x1, w1, bias1, feed)
     return hbuf[T % 2]
+
+
+def _backward_rows(b0, b1, gates, cp, cs, P_hh, P_hr, dy, dh, dc, da, dhs, da_k, dm_k, dhv, dhr, lengths, reverse):
+    """Every step of the backward loop for batch rows b0..b1-1, all units."""
+    lo = np.int64(0)
+    T = gates.shape[0]
+    H = dc.shape[1]
+    R = dh.shape[1]
+    passes = 3 if P_hr.shape[1] > 0 else 2      # with a projection every unit's dm needs all of dhv first
+    for k in range(T - 1, -1, -1):
+        for p in range(passes):
+            _backward_part(p, passes, k, lo, H, lo, R, b0, b1, gates, cp, cs, P_hh, P_hr, dy, dh, dc, da, dhs, da_k,
+                           dm_k, dhv, dhr, lengths, reverse)
+
+
+def _backward_tasks(ch, split, sync, gates, cp, cs, P_hh, P_hr, dy, dh, dc, da, dhs, da_k, dm_k, dhv, dhr, lengths,
+                    reverse):
+    """Thread ch's part of a backward loop split over the hidden units (a barrier per pass: cpu_sync)."""
+    lo = np.int64(0)
+    T, B, _ = gates.shape
+    H = dc.shape[1]
+    R = dh.shape[1]
+    passes = 3 if P_hr.shape[1] > 0 else 2
+    for k in range(T - 1, -1, -1):
+        for p in range(passes):
+            phase = passes * (T - 1 - k) + p
+            task = cpu_sync.next_task(sync, phase, ch)
+            while task >= 0:
+                u0, u1 = cc.chunk(task, split, H)
+                r0, r1 = cc.chunk(task, split, R)
+                _backward_part(p, passes, k, u0, u1, r0, r1, lo, B, gates, cp, cs, P_hh, P_hr, dy, dh, dc, da, dhs,
+                               da_k, dm_k, dhv, dhr, lengths, reverse)
+                cpu_sync.finish(sync, phase, task)
+                task = cpu_sync.next_task(sync, phase, ch)
+
+
+_backward_rows, _backward_tasks = map(cc.compile_thread_loop, (_backward_rows, _backward_tasks))
 
 
 @cc.kernel
 def _backward_loop(gates, cp, cs, P_hh, P_hr, dy, dh, dc, lengths, reverse, split, da, dhs):
     """Fills da [T, B, 4H] and (with a projection) dhs [T, B, R], both zeros in (allocated by the caller:
     cpu_packed.pack says why); dh [B, R] and dc [B, H] enter as dL/dh_n, dL/dc_n and leave as dL/dh0, dL/dc0."""
-    lo = np.int64(0)                # not the literal 0: a literal argument compiles each callee once more
-    T, B, G4 = gates.shape
+    B, G4 = gates.shape[1:]
     H = dc.shape[1]
     R = dh.shape[1]
     proj = P_hr.shape[1] > 0
-    passes = 3 if proj else 2       # with a projection every unit's dm needs all of dhv first
     da_k = cc.aligned_zeros(B, G4, gates)
     dm_k = cc.aligned_zeros(B, H if proj else 0, gates)
     dhv = cc.aligned_zeros(B, R, gates)
@@ -245,30 +300,16 @@ def _backward_loop(gates, cp, cs, P_hh, P_hr, dy, dh, dc, lengths, reverse, spli
     if split < -1:          # batch rows: a block's dh_{t-1} needs only its own rows' da, so one region in all
         for ch in prange(-split):
             b0, b1 = cc.chunk(ch, -split, B)
-            for k in range(T - 1, -1, -1):
-                for p in range(passes):
-                    _backward_part(p, passes, k, lo, H, lo, R, b0, b1, gates, cp, cs, P_hh, P_hr, dy, dh, dc, da, dhs,
-                                   da_k, dm_k, dhv, dhr, lengths, reverse)
-        return
-    if split > 1:           # hidden units: a barrier per pass (cpu_sync), one region in all
+            _backward_rows(b0, b1, gates, cp, cs, P_hh, P_hr, dy, dh, dc, da, dhs, da_k, dm_k, dhv, dhr, lengths,
+                           reverse)
+    elif split > 1:         # hidden units: a barrier per pass (cpu_sync), one region in all
         sync = cpu_sync.new_sync(split)
         for ch in prange(split):
-            for k in range(T - 1, -1, -1):
-                for p in range(passes):
-                    phase = passes * (T - 1 - k) + p
-                    task = cpu_sync.next_task(sync, phase, ch)
-                    while task >= 0:
-                        u0, u1 = cc.chunk(task, split, H)
-                        r0, r1 = cc.chunk(task, split, R)
-                        _backward_part(p, passes, k, u0, u1, r0, r1, lo, B, gates, cp, cs, P_hh, P_hr, dy, dh, dc, da,
-                                       dhs, da_k, dm_k, dhv, dhr, lengths, reverse)
-                        cpu_sync.finish(sync, phase, task)
-                        task = cpu_sync.next_task(sync, phase, ch)
-        return
-    for k in range(T - 1, -1, -1):
-        for p in range(passes):
-            _backward_part(p, passes, k, lo, H, lo, R, lo, B, gates, cp, cs, P_hh, P_hr, dy, dh, dc, da, dhs, da_k,
-                           dm_k, dhv, dhr, lengths, reverse)
+            _backward_tasks(ch, split, sync, gates, cp, cs, P_hh, P_hr, dy, dh, dc, da, dhs, da_k, dm_k, dhv, dhr,
+                            lengths, reverse)
+    else:
+        _backward_rows(np.int64(0), B, gates, cp, cs, P_hh, P_hr, dy, dh, dc, da, dhs, da_k, dm_k, dhv, dhr, lengths,
+                       reverse)
 
 
 @numba.njit(**cc.JIT)
