@@ -31,8 +31,8 @@ def run_pack(xr, n):
 
 
 @numba.njit
-def run_gemm(P, w, n, rows):
-    vm = np.empty((w.shape[0], P.shape[2]), w.dtype)
+def run_gemm(P, w, M, n, rows):
+    vm = np.empty((w.shape[0], M), w.dtype)
     no_bias = np.zeros(0, w.dtype)
     for _ in range(n):
         cc._gemm_serial(vm, P, w, no_bias, rows, False)
@@ -60,7 +60,7 @@ P = cc.pack(xr.T)
 N = 2000
 pieces = {
     "pack x^T": lambda: run_pack(xr, N),
-    "gemm W_ih x^T [GH, M]": lambda: run_gemm(P, w, N, rows),
+    "gemm W_ih x^T [GH, M]": lambda: run_gemm(P, w, M, N, rows),
     "gemm + transpose + bias": lambda: run_transposed(P, w, bias, M, rows, kblock, N),
     "inputs() whole": lambda: run_inputs(x, w, bias, projection, idle, N),
 }
