@@ -4,16 +4,17 @@ before), median us per call over 9 alternating rounds of 0.3 s windows:
   fed, done  the fed branch (a prange of 2: the loop in one, the feed in the other) with every task marked done
              before, so the other thread has nothing to do;
   fed        the fed branch with its tasks to run (the projection made by the other thread as the loop runs).
-Run: python benchmarks/probes/fed_loop_alone.py CELL T B H   (CELL lstm or gru)"""
+Run: python benchmarks/probes/fed_loop_alone.py CELL T B H   (CELL lstm, gru or rnn: tanh)"""
 import sys, time
 import numpy as np
 from gatecore import cpu_common as cc, cpu_feed, cpu_sync, config
 from gatecore.lstm import cpu as lc
 from gatecore.gru import cpu as gcpu
+from gatecore.rnn import cpu as rcpu
 
 cell = sys.argv[1]
 T, B, H = map(int, sys.argv[2:5])
-G = 4 if cell == "lstm" else 3
+G = {"lstm": 4, "gru": 3, "rnn": 1}[cell]
 rng = np.random.default_rng(0)
 x = rng.standard_normal((T, B, H)).astype(np.float32)
 w_ih = rng.uniform(-.1, .1, (G * H, H)).astype(np.float32)
@@ -47,6 +48,10 @@ def run(f):
         c = np.zeros((B, H), np.float32)
         return lambda: lc._forward_loop(gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, e2, cc.none(x.dtype, 3), lengths,
                                         False, 1, e2, e2, e1, f() if callable(f) else f)
+    if cell == "rnn":
+        hp = np.empty((T, B, H), np.float32)
+        return lambda: rcpu._forward_loop(gates, hp, hbuf, w_hh, P_hh, lengths, False, 0, 1, e2, e2, e1,
+                                          f() if callable(f) else f)
     hn, hp = (np.empty((T, B, H), np.float32) for _ in range(2))
     b_hn = np.zeros(H, np.float32)
     return lambda: gcpu._forward_loop(gates, hn, hp, y, hbuf, w_hh, P_hh, b_hn, lengths, False, False, 1, e2, e2, e1,

@@ -165,7 +165,9 @@ def compile_thread_loop(fn):
     """A time loop's steps as one thread runs them (all of them on its batch rows, or its tasks of every step),
     called from the kernel's prange body and from its one-thread path: a function of its own, not a loop written
     in the body. The same loop in the body ran 7-16% slower (GRU T=512 B=1 H=64, in a prange of 1 or 2, either
-    thread) than outside any prange, and as a call from the body ~1-2% (benchmarks/results/probes_session29.txt)."""
+    thread) than outside any prange, and as a call from the body ~1-2% (benchmarks/results/probes_session29.txt).
+    Used by the LSTM's and the GRU's loops, not the RNN's: its step is a few dozen multiply-adds a unit, and its
+    loop as such a function ran ~15% slower at T=512 B=1 H=128 even on one thread (the same probes)."""
     return numba.njit(**JIT)(fn)
 
 

@@ -186,31 +186,25 @@ _forward_units, _new_gate_units, _cell_grads, _reset_grads, _recurrent_grads, _f
                        _backward_part))
 
 
-def _forward_rows(b0, b1, gates, hn, hp, y, hbuf, w_hh, P_hh, b_hn, rec, rh, lengths, reverse, lbr, x1, w1, bias1,
-                  feed):
-    """Every step of the loop for batch rows b0..b1-1, all units; each step's inputs awaited from the feed where it
-    runs (feed[5] > 0: cpu_feed)."""
+def _forward_steps(ch, split, sync, gates, hn, hp, y, hbuf, w_hh, P_hh, b_hn, rec, rh, lengths, reverse, lbr, x1, w1,
+                   bias1, feed):
+    """Thread ch's steps of the loop, as step_split's split says: with the hidden units shared (split > 1) its
+    tasks of every pass (`split` tasks a pass, a barrier after each: cpu_sync); else every step of its batch rows
+    (chunk ch of -split; split 1: all of them), each step's inputs awaited from the feed where it runs (feed[5] > 0:
+    cpu_feed)."""
     lo = np.int64(0)                # not the literal 0: a literal argument compiles each callee once more
-    H = gates.shape[2] // 3
+    T, B, G3 = gates.shape
+    H = G3 // 3
     passes = 1 if lbr else 2        # the original variant's new gate needs r * h of every unit first
-    for k in range(gates.shape[0]):
+    b0, b1 = cc.chunk(ch, -split, B) if split < -1 else (lo, B)
+    for k in range(T):
         if feed[5] > 0:
             cpu_feed.await_step(feed, k, gates, reverse)
         for p in range(passes):
-            _forward_part(p, k, lo, H, b0, b1, gates, hn, hp, y, hbuf, w_hh, P_hh, b_hn, rec, rh, lengths, reverse, lbr,
-                          x1, w1, bias1)
-
-
-def _forward_tasks(ch, split, sync, gates, hn, hp, y, hbuf, w_hh, P_hh, b_hn, rec, rh, lengths, reverse, lbr, x1, w1,
-                   bias1):
-    """Thread ch's part of a loop split over the hidden units (`split` tasks a pass, a barrier per pass: cpu_sync),
-    every step."""
-    lo = np.int64(0)
-    T, B, G3 = gates.shape
-    H = G3 // 3
-    passes = 1 if lbr else 2
-    for k in range(T):
-        for p in range(passes):
+            if split <= 1:
+                _forward_part(p, k, lo, H, b0, b1, gates, hn, hp, y, hbuf, w_hh, P_hh, b_hn, rec, rh, lengths, reverse,
+                              lbr, x1, w1, bias1)
+                continue
             task = cpu_sync.next_task(sync, passes * k + p, ch)
             while task >= 0:
                 u0, u1 = cc.chunk(task, split, H)
@@ -220,28 +214,22 @@ def _forward_tasks(ch, split, sync, gates, hn, hp, y, hbuf, w_hh, P_hh, b_hn, re
                 task = cpu_sync.next_task(sync, passes * k + p, ch)
 
 
-def _backward_rows(b0, b1, gates, hn, hp, P_rz, P_n, dy, dh, dxp, dhn, da_rz, da_n, dd, drh, p_rz, p_n, lengths,
-                   reverse, lbr):
-    """Every step of the backward loop for batch rows b0..b1-1, all units."""
-    lo = np.int64(0)
-    T, _, G3 = gates.shape
-    H = G3 // 3
-    passes = 2 if lbr else 3        # (the original variant: the reset gate's gradient needs all of da_n first)
-    for k in range(T - 1, -1, -1):
-        for p in range(passes):
-            _backward_part(p, passes, k, lo, H, b0, b1, gates, hn, hp, P_rz, P_n, dy, dh, dxp, dhn, da_rz, da_n, dd,
-                           drh, p_rz, p_n, lengths, reverse, lbr)
-
-
-def _backward_tasks(ch, split, sync, gates, hn, hp, P_rz, P_n, dy, dh, dxp, dhn, da_rz, da_n, dd, drh, p_rz, p_n,
+def _backward_steps(ch, split, sync, gates, hn, hp, P_rz, P_n, dy, dh, dxp, dhn, da_rz, da_n, dd, drh, p_rz, p_n,
                     lengths, reverse, lbr):
-    """Thread ch's part of a backward loop split over the hidden units (a barrier per pass: cpu_sync)."""
+    """Thread ch's steps of the backward loop, last to first: with the hidden units shared (split > 1) its tasks of
+    every pass (a barrier after each: cpu_sync); else every step of its batch rows (chunk ch of -split; split 1:
+    all of them)."""
     lo = np.int64(0)
     T, B, G3 = gates.shape
     H = G3 // 3
-    passes = 2 if lbr else 3
+    passes = 2 if lbr else 3        # (the original variant: the reset gate's gradient needs all of da_n first)
+    b0, b1 = cc.chunk(ch, -split, B) if split < -1 else (lo, B)
     for k in range(T - 1, -1, -1):
         for p in range(passes):
+            if split <= 1:
+                _backward_part(p, passes, k, lo, H, b0, b1, gates, hn, hp, P_rz, P_n, dy, dh, dxp, dhn, da_rz, da_n,
+                               dd, drh, p_rz, p_n, lengths, reverse, lbr)
+                continue
             phase = passes * (T - 1 - k) + p
             task = cpu_sync.next_task(sync, phase, ch)
             while task >= 0:
@@ -252,8 +240,7 @@ def _backward_tasks(ch, split, sync, gates, hn, hp, P_rz, P_n, dy, dh, dxp, dhn,
                 task = cpu_sync.next_task(sync, phase, ch)
 
 
-_forward_rows, _forward_tasks, _backward_rows, _backward_tasks = map(
-    cc.compile_thread_loop, (_forward_rows, _forward_tasks, _backward_rows, _backward_tasks))
+_forward_steps, _backward_steps = map(cc.compile_thread_loop, (_forward_steps, _backward_steps))
 
 
 @cc.kernel
@@ -265,26 +252,21 @@ def _forward_loop(gates, hn, hp, y, hbuf, w_hh, P_hh, b_hn, lengths, reverse, lb
     T, B, G3 = gates.shape
     rec = cc.aligned_zeros(B, G3, gates)
     rh = cc.aligned_zeros(B, G3 // 3, gates)
-    if split < -1:                  # batch rows: each thread takes its rows through every step, one region in all
-        for ch in prange(-split):
-            b0, b1 = cc.chunk(ch, -split, B)
-            _forward_rows(b0, b1, gates, hn, hp, y, hbuf, w_hh, P_hh, b_hn, rec, rh, lengths, reverse, lbr, x1, w1,
-                          bias1, feed)
-    elif split > 1:                 # hidden units: a barrier per pass (cpu_sync), one region in all
-        sync = cpu_sync.new_sync(split)
-        for ch in prange(split):
-            _forward_tasks(ch, split, sync, gates, hn, hp, y, hbuf, w_hh, P_hh, b_hn, rec, rh, lengths, reverse, lbr,
-                           x1, w1, bias1)
+    sync = cpu_sync.new_sync(split if split > 1 else 0)
+    if split < -1 or split > 1:     # batch rows (each thread its rows through every step) or hidden units (a barrier
+        for ch in prange(abs(split)):   # per pass: cpu_sync), one region in all
+            _forward_steps(np.int64(ch), split, sync, gates, hn, hp, y, hbuf, w_hh, P_hh, b_hn, rec, rh, lengths,
+                           reverse, lbr, x1, w1, bias1, feed)
     elif feed[5] > 0:               # one thread runs the steps, another projects x ahead of them
         for ch in prange(2):
             if ch == 1:
                 cpu_feed.project(feed, gates, reverse)
             else:
-                _forward_rows(np.int64(0), B, gates, hn, hp, y, hbuf, w_hh, P_hh, b_hn, rec, rh, lengths, reverse,
-                              lbr, x1, w1, bias1, feed)
+                _forward_steps(np.int64(0), split, sync, gates, hn, hp, y, hbuf, w_hh, P_hh, b_hn, rec, rh, lengths,
+                               reverse, lbr, x1, w1, bias1, feed)
     else:
-        _forward_rows(np.int64(0), B, gates, hn, hp, y, hbuf, w_hh, P_hh, b_hn, rec, rh, lengths, reverse, lbr, x1,
-                      w1, bias1, feed)
+        _forward_steps(np.int64(0), split, sync, gates, hn, hp, y, hbuf, w_hh, P_hh, b_hn, rec, rh, lengths, reverse,
+                       lbr, x1, w1, bias1, feed)
     return hbuf[T % 2]
 
 
@@ -301,19 +283,14 @@ def _backward_loop(gates, hn, hp, P_rz, P_n, dy, dh, lengths, reverse, lbr, spli
     drh = cc.aligned_zeros(B, H, gates)
     p_rz = cc.aligned_zeros(B, H, gates)
     p_n = cc.aligned_zeros(B, H, gates)
-    if split < -1:          # batch rows: a block's dh_{t-1} needs only its own rows' da, so one region in all
-        for ch in prange(-split):
-            b0, b1 = cc.chunk(ch, -split, B)
-            _backward_rows(b0, b1, gates, hn, hp, P_rz, P_n, dy, dh, dxp, dhn, da_rz, da_n, dd, drh, p_rz, p_n,
-                           lengths, reverse, lbr)
-    elif split > 1:         # hidden units: a barrier per pass (cpu_sync), one region in all
-        sync = cpu_sync.new_sync(split)
-        for ch in prange(split):
-            _backward_tasks(ch, split, sync, gates, hn, hp, P_rz, P_n, dy, dh, dxp, dhn, da_rz, da_n, dd, drh, p_rz,
-                            p_n, lengths, reverse, lbr)
+    sync = cpu_sync.new_sync(split if split > 1 else 0)
+    if split < -1 or split > 1:     # batch rows (a block's dh_{t-1} needs only its own rows' da) or hidden units (a
+        for ch in prange(abs(split)):   # barrier per pass: cpu_sync), one region in all
+            _backward_steps(np.int64(ch), split, sync, gates, hn, hp, P_rz, P_n, dy, dh, dxp, dhn, da_rz, da_n, dd, drh,
+                            p_rz, p_n, lengths, reverse, lbr)
     else:
-        _backward_rows(np.int64(0), B, gates, hn, hp, P_rz, P_n, dy, dh, dxp, dhn, da_rz, da_n, dd, drh, p_rz, p_n,
-                       lengths, reverse, lbr)
+        _backward_steps(np.int64(0), split, sync, gates, hn, hp, P_rz, P_n, dy, dh, dxp, dhn, da_rz, da_n, dd, drh,
+                        p_rz, p_n, lengths, reverse, lbr)
 
 
 @numba.njit(**cc.JIT)

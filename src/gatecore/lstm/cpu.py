@@ -172,33 +172,26 @@ _forward_units, _project_units, _cell_grads, _recurrent_grads, _upstream, _forwa
                        _backward_part))
 
 
-def _forward_rows(b0, b1, gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, w_hr, P_hr, rec, m_k, hr, lengths, reverse,
-                  x1, w1, bias1, feed):
-    """Every step of the loop for batch rows b0..b1-1, all units; each step's inputs awaited from the feed where it
-    runs (feed[5] > 0: cpu_feed)."""
+def _forward_steps(ch, split, sync, gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, w_hr, P_hr, rec, m_k, hr, lengths,
+                   reverse, x1, w1, bias1, feed):
+    """Thread ch's steps of the loop, as step_split's split says: with the hidden units shared (split > 1) its
+    tasks of every pass (`split` tasks a pass, a barrier after each: cpu_sync); else every step of its batch rows
+    (chunk ch of -split; split 1: all of them), each step's inputs awaited from the feed where it runs (feed[5] > 0:
+    cpu_feed)."""
     lo = np.int64(0)                # not the literal 0: a literal argument compiles each callee once more
+    T, B, _ = gates.shape
     H = c.shape[1]
     R = hbuf.shape[2]
     passes = 2 if w_hr.shape[0] > 0 else 1      # the cell, then the projection
-    for k in range(gates.shape[0]):
+    b0, b1 = cc.chunk(ch, -split, B) if split < -1 else (lo, B)
+    for k in range(T):
         if feed[5] > 0:
             cpu_feed.await_step(feed, k, gates, reverse)
         for p in range(passes):
-            _forward_part(p, k, lo, H, lo, R, b0, b1, gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, w_hr, P_hr, rec,
-                          m_k, hr, lengths, reverse, x1, w1, bias1)
-
-
-def _forward_tasks(ch, split, sync, gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, w_hr, P_hr, rec, m_k, hr, lengths,
-                   reverse, x1, w1, bias1):
-    """Thread ch's part of a loop split over the hidden units (`split` tasks a pass, a barrier per pass: cpu_sync),
-    every step."""
-    lo = np.int64(0)
-    H = c.shape[1]
-    R = hbuf.shape[2]
-    B = gates.shape[1]
-    passes = 2 if w_hr.shape[0] > 0 else 1
-    for k in range(gates.shape[0]):
-        for p in range(passes):
+            if split <= 1:
+                _forward_part(p, k, lo, H, lo, R, b0, b1, gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, w_hr, P_hr, rec,
+                              m_k, hr, lengths, reverse, x1, w1, bias1)
+                continue
             task = cpu_sync.next_task(sync, passes * k + p, ch)
             while task >= 0:
                 u0, u1 = cc.chunk(task, split, H)
@@ -209,7 +202,7 @@ def _forward_tasks(ch, split, sync, gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, w
                 task = cpu_sync.next_task(sync, passes * k + p, ch)
 
 
-_forward_rows, _forward_tasks = map(cc.compile_thread_loop, (_forward_rows, _forward_tasks))
+_forward_steps = cc.compile_thread_loop(_forward_steps)
 
 
 @cc.kernel
@@ -225,52 +218,41 @@ def _forward_loop(gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, w_hr, P_hr, lengths
     rec = cc.aligned_zeros(B, 4 * H, gates)
     m_k = cc.aligned_zeros(B, H, gates)
     hr = cc.aligned_zeros(B, P, gates)
-    if split < -1:                  # batch rows: each thread takes its rows through every step, one region in all
-        for ch in prange(-split):
-            b0, b1 = cc.chunk(ch, -split, B)
-            _forward_rows(b0, b1, gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, w_hr, P_hr, rec, m_k, hr, lengths,
-                          reverse, x1, w1, bias1, feed)
-    elif split > 1:                 # hidden units: a barrier per pass (cpu_sync), one region in all
-        sync = cpu_sync.new_sync(split)
-        for ch in prange(split):
-            _forward_tasks(ch, split, sync, gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, w_hr, P_hr, rec, m_k, hr,
-                           lengths, reverse, x1, w1, bias1)
+    sync = cpu_sync.new_sync(split if split > 1 else 0)
+    if split < -1 or split > 1:     # batch rows (each thread its rows through every step) or hidden units (a barrier
+        for ch in prange(abs(split)):   # per pass: cpu_sync), one region in all
+            _forward_steps(np.int64(ch), split, sync, gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, w_hr, P_hr, rec, m_k,
+                           hr, lengths, reverse, x1, w1, bias1, feed)
     elif feed[5] > 0:               # one thread runs the steps, another projects x ahead of them
         for ch in prange(2):
             if ch == 1:
                 cpu_feed.project(feed, gates, reverse)
             else:
-                _forward_rows(np.int64(0), B, gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, w_hr, P_hr, rec, m_k, hr,
-                              lengths, reverse, x1, w1, bias1, feed)
+                _forward_steps(np.int64(0), split, sync, gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, w_hr, P_hr, rec,
+                               m_k, hr, lengths, reverse, x1, w1, bias1, feed)
     else:
-        _forward_rows(np.int64(0), B, gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, w_hr, P_hr, rec, m_k, hr, lengths,
-                      reverse, x1, w1, bias1, feed)
+        _forward_steps(np.int64(0), split, sync, gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, w_hr, P_hr, rec, m_k, hr,
+                       lengths, reverse, x1, w1, bias1, feed)
     return hbuf[T % 2]
 
 
-def _backward_rows(b0, b1, gates, cp, cs, P_hh, P_hr, dy, dh, dc, da, dhs, da_k, dm_k, dhv, dhr, lengths, reverse):
-    """Every step of the backward loop for batch rows b0..b1-1, all units."""
-    lo = np.int64(0)
-    T = gates.shape[0]
-    H = dc.shape[1]
-    R = dh.shape[1]
-    passes = 3 if P_hr.shape[1] > 0 else 2      # with a projection every unit's dm needs all of dhv first
-    for k in range(T - 1, -1, -1):
-        for p in range(passes):
-            _backward_part(p, passes, k, lo, H, lo, R, b0, b1, gates, cp, cs, P_hh, P_hr, dy, dh, dc, da, dhs, da_k,
-                           dm_k, dhv, dhr, lengths, reverse)
-
-
-def _backward_tasks(ch, split, sync, gates, cp, cs, P_hh, P_hr, dy, dh, dc, da, dhs, da_k, dm_k, dhv, dhr, lengths,
+def _backward_steps(ch, split, sync, gates, cp, cs, P_hh, P_hr, dy, dh, dc, da, dhs, da_k, dm_k, dhv, dhr, lengths,
                     reverse):
-    """Thread ch's part of a backward loop split over the hidden units (a barrier per pass: cpu_sync)."""
+    """Thread ch's steps of the backward loop, last to first: with the hidden units shared (split > 1) its tasks of
+    every pass (a barrier after each: cpu_sync); else every step of its batch rows (chunk ch of -split; split 1:
+    all of them)."""
     lo = np.int64(0)
     T, B, _ = gates.shape
     H = dc.shape[1]
     R = dh.shape[1]
-    passes = 3 if P_hr.shape[1] > 0 else 2
+    passes = 3 if P_hr.shape[1] > 0 else 2      # with a projection every unit's dm needs all of dhv first
+    b0, b1 = cc.chunk(ch, -split, B) if split < -1 else (lo, B)
     for k in range(T - 1, -1, -1):
         for p in range(passes):
+            if split <= 1:
+                _backward_part(p, passes, k, lo, H, lo, R, b0, b1, gates, cp, cs, P_hh, P_hr, dy, dh, dc, da, dhs,
+                               da_k, dm_k, dhv, dhr, lengths, reverse)
+                continue
             phase = passes * (T - 1 - k) + p
             task = cpu_sync.next_task(sync, phase, ch)
             while task >= 0:
@@ -282,7 +264,7 @@ def _backward_tasks(ch, split, sync, gates, cp, cs, P_hh, P_hr, dy, dh, dc, da, 
                 task = cpu_sync.next_task(sync, phase, ch)
 
 
-_backward_rows, _backward_tasks = map(cc.compile_thread_loop, (_backward_rows, _backward_tasks))
+_backward_steps = cc.compile_thread_loop(_backward_steps)
 
 
 @cc.kernel
@@ -297,19 +279,14 @@ def _backward_loop(gates, cp, cs, P_hh, P_hr, dy, dh, dc, lengths, reverse, spli
     dm_k = cc.aligned_zeros(B, H if proj else 0, gates)
     dhv = cc.aligned_zeros(B, R, gates)
     dhr = cc.aligned_zeros(B, R, gates)
-    if split < -1:          # batch rows: a block's dh_{t-1} needs only its own rows' da, so one region in all
-        for ch in prange(-split):
-            b0, b1 = cc.chunk(ch, -split, B)
-            _backward_rows(b0, b1, gates, cp, cs, P_hh, P_hr, dy, dh, dc, da, dhs, da_k, dm_k, dhv, dhr, lengths,
-                           reverse)
-    elif split > 1:         # hidden units: a barrier per pass (cpu_sync), one region in all
-        sync = cpu_sync.new_sync(split)
-        for ch in prange(split):
-            _backward_tasks(ch, split, sync, gates, cp, cs, P_hh, P_hr, dy, dh, dc, da, dhs, da_k, dm_k, dhv, dhr,
-                            lengths, reverse)
+    sync = cpu_sync.new_sync(split if split > 1 else 0)
+    if split < -1 or split > 1:     # batch rows (a block's dh_{t-1} needs only its own rows' da) or hidden units (a
+        for ch in prange(abs(split)):   # barrier per pass: cpu_sync), one region in all
+            _backward_steps(np.int64(ch), split, sync, gates, cp, cs, P_hh, P_hr, dy, dh, dc, da, dhs, da_k, dm_k, dhv,
+                            dhr, lengths, reverse)
     else:
-        _backward_rows(np.int64(0), B, gates, cp, cs, P_hh, P_hr, dy, dh, dc, da, dhs, da_k, dm_k, dhv, dhr, lengths,
-                       reverse)
+        _backward_steps(np.int64(0), split, sync, gates, cp, cs, P_hh, P_hr, dy, dh, dc, da, dhs, da_k, dm_k, dhv, dhr,
+                        lengths, reverse)
 
 
 @numba.njit(**cc.JIT)

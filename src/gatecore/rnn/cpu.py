@@ -29,11 +29,8 @@ _step_grad = cc.compile_pointwise(cell.step_grad)
 _ACT = {"tanh": cell.TANH, "relu": cell.RELU}
 
 
-def _forward_units(u0, u1, b0, b1, k, a, hp, w_hh, P_hh, rec, hbuf, lengths, reverse, act, x1, w1, bias1):
-    """Units u0..u1-1 of step k, batch rows b0..b1-1: h_t = act(a + W_hh h_{t-1}) over a[t, b] in place
-    (h_{t-1} = hbuf[k % 2], h_t into hbuf[1 - k % 2])."""
-    h_prev = hbuf[k % 2]
-    h_next = hbuf[1 - k % 2]
+def _forward_units(u0, u1, b0, b1, k, a, hp, w_hh, P_hh, rec, h_prev, h_next, lengths, reverse, act, x1, w1, bias1):
+    """Units u0..u1-1 of step k, batch rows b0..b1-1: h_t = act(a + W_hh h_{t-1}) over a[t, b] in place."""
     cc.one_step_inputs(a, x1, w1, bias1, 1, w_hh.shape[0], u0, u1, b0, b1)
     cc.recurrent_products(rec, w_hh, P_hh, h_prev, u0, u1, b0, b1, cc.zigzag(w_hh, P_hh, k))
     for b in range(b0, b1):
@@ -88,81 +85,45 @@ _forward_units, _backward_units, _recurrent_grads, _backward_part = map(
     cc.compile_units, (_forward_units, _backward_units, _recurrent_grads, _backward_part))
 
 
-def _forward_rows(b0, b1, a, hp, hbuf, w_hh, P_hh, rec, lengths, reverse, act, x1, w1, bias1, feed):
-    """Every step of the loop for batch rows b0..b1-1, all units; each step's inputs awaited from the feed where it
-    runs (feed[5] > 0: cpu_feed)."""
-    lo = np.int64(0)                # not the literal 0: a literal argument compiles each callee once more
-    H = a.shape[2]
-    for k in range(a.shape[0]):
-        if feed[5] > 0:
-            cpu_feed.await_step(feed, k, a, reverse)
-        _forward_units(lo, H, b0, b1, k, a, hp, w_hh, P_hh, rec, hbuf, lengths, reverse, act, x1, w1, bias1)
-
-
-def _forward_tasks(ch, split, sync, a, hp, hbuf, w_hh, P_hh, rec, lengths, reverse, act, x1, w1, bias1):
-    """Thread ch's part of a loop split over the hidden units (`split` tasks a step, a barrier per step: cpu_sync),
-    every step."""
-    lo = np.int64(0)
-    T, B, H = a.shape
-    for k in range(T):
-        task = cpu_sync.next_task(sync, k, ch)
-        while task >= 0:
-            u0, u1 = cc.chunk(task, split, H)
-            _forward_units(u0, u1, lo, B, k, a, hp, w_hh, P_hh, rec, hbuf, lengths, reverse, act, x1, w1, bias1)
-            cpu_sync.finish(sync, k, task)
-            task = cpu_sync.next_task(sync, k, ch)
-
-
-def _backward_rows(b0, b1, hs, P_hh, dy, dh, da, da_k, dhr, lengths, reverse, act):
-    """Every step of the backward loop for batch rows b0..b1-1, all units."""
-    lo = np.int64(0)
-    T, _, H = hs.shape
-    for k in range(T - 1, -1, -1):
-        for p in range(2):
-            _backward_part(p, k, lo, H, b0, b1, hs, P_hh, dy, dh, da, da_k, dhr, lengths, reverse, act)
-
-
-def _backward_tasks(ch, split, sync, hs, P_hh, dy, dh, da, da_k, dhr, lengths, reverse, act):
-    """Thread ch's part of a backward loop split over the hidden units (a barrier per pass: cpu_sync)."""
-    lo = np.int64(0)
-    T, B, H = hs.shape
-    for k in range(T - 1, -1, -1):
-        for p in range(2):
-            phase = 2 * (T - 1 - k) + p
-            task = cpu_sync.next_task(sync, phase, ch)
-            while task >= 0:
-                u0, u1 = cc.chunk(task, split, H)
-                _backward_part(p, k, u0, u1, lo, B, hs, P_hh, dy, dh, da, da_k, dhr, lengths, reverse, act)
-                cpu_sync.finish(sync, phase, task)
-                task = cpu_sync.next_task(sync, phase, ch)
-
-
-_forward_rows, _forward_tasks, _backward_rows, _backward_tasks = map(
-    cc.compile_thread_loop, (_forward_rows, _forward_tasks, _backward_rows, _backward_tasks))
-
-
 @cc.kernel
 def _forward_loop(a, hp, hbuf, w_hh, P_hh, lengths, reverse, act, split, x1, w1, bias1, feed):
     """a [T, B, H]: in x W_ih^T + b (or x1, w1, bias1 to form it: cpu_common.step_inputs; or made as the loop
     runs: feed, gatecore.cpu_feed), out h_t (0 at padding); hp [T, B, H] out; hbuf[0] = h0."""
+    lo = np.int64(0)                # not the literal 0: a literal argument compiles each callee once more
     T, B, H = a.shape
     rec = cc.aligned_zeros(B, H, a)
     if split < -1:                  # batch rows: each thread takes its rows through every step, one region in all
         for ch in prange(-split):
             b0, b1 = cc.chunk(ch, -split, B)
-            _forward_rows(b0, b1, a, hp, hbuf, w_hh, P_hh, rec, lengths, reverse, act, x1, w1, bias1, feed)
-    elif split > 1:                 # hidden units: a barrier per step (cpu_sync), one region in all
+            for k in range(T):
+                _forward_units(lo, H, b0, b1, k, a, hp, w_hh, P_hh, rec, hbuf[k % 2], hbuf[1 - k % 2], lengths, reverse,
+                               act, x1, w1, bias1)
+        return hbuf[T % 2]
+    if split > 1:                   # hidden units: a barrier per step (cpu_sync), one region in all
         sync = cpu_sync.new_sync(split)
         for ch in prange(split):
-            _forward_tasks(ch, split, sync, a, hp, hbuf, w_hh, P_hh, rec, lengths, reverse, act, x1, w1, bias1)
-    elif feed[5] > 0:               # one thread runs the steps, another projects x ahead of them
+            for k in range(T):
+                task = cpu_sync.next_task(sync, k, ch)
+                while task >= 0:
+                    u0, u1 = cc.chunk(task, split, H)
+                    _forward_units(u0, u1, lo, B, k, a, hp, w_hh, P_hh, rec, hbuf[k % 2], hbuf[1 - k % 2], lengths,
+                                   reverse, act, x1, w1, bias1)
+                    cpu_sync.finish(sync, k, task)
+                    task = cpu_sync.next_task(sync, k, ch)
+        return hbuf[T % 2]
+    if feed[5] > 0:                 # one thread runs the steps, another projects x ahead of them
         for ch in prange(2):
             if ch == 1:
                 cpu_feed.project(feed, a, reverse)
-            else:
-                _forward_rows(np.int64(0), B, a, hp, hbuf, w_hh, P_hh, rec, lengths, reverse, act, x1, w1, bias1, feed)
-    else:
-        _forward_rows(np.int64(0), B, a, hp, hbuf, w_hh, P_hh, rec, lengths, reverse, act, x1, w1, bias1, feed)
+                continue
+            for k in range(T):
+                cpu_feed.await_step(feed, k, a, reverse)
+                _forward_units(lo, H, lo, B, k, a, hp, w_hh, P_hh, rec, hbuf[k % 2], hbuf[1 - k % 2], lengths,
+                               reverse, act, x1, w1, bias1)
+        return hbuf[T % 2]
+    for k in range(T):
+        _forward_units(lo, H, lo, B, k, a, hp, w_hh, P_hh, rec, hbuf[k % 2], hbuf[1 - k % 2], lengths, reverse, act, x1,
+                       w1, bias1)
     return hbuf[T % 2]
 
 
@@ -170,19 +131,33 @@ def _forward_loop(a, hp, hbuf, w_hh, P_hh, lengths, reverse, act, split, x1, w1,
 def _backward_loop(hs, P_hh, dy, dh, lengths, reverse, act, split, da):
     """Fills da [T, B, H], zeros in (allocated by the caller: cpu_packed.pack says why); dh [B, H] enters as
     dL/dh_n and leaves as dL/dh0."""
-    B, H = hs.shape[1:]
+    lo = np.int64(0)                # not the literal 0: a literal argument compiles each callee once more
+    T, B, H = hs.shape
     da_k = cc.aligned_zeros(B, H, hs)
     dhr = cc.aligned_zeros(B, H, hs)
     if split < -1:          # batch rows: a block's dh_{t-1} needs only its own rows' da, so one region in all
         for ch in prange(-split):
             b0, b1 = cc.chunk(ch, -split, B)
-            _backward_rows(b0, b1, hs, P_hh, dy, dh, da, da_k, dhr, lengths, reverse, act)
-    elif split > 1:         # hidden units: a barrier per pass (cpu_sync), one region in all
+            for k in range(T - 1, -1, -1):
+                for p in range(2):
+                    _backward_part(p, k, lo, H, b0, b1, hs, P_hh, dy, dh, da, da_k, dhr, lengths, reverse, act)
+        return
+    if split > 1:           # hidden units: a barrier per pass (cpu_sync), one region in all
         sync = cpu_sync.new_sync(split)
         for ch in prange(split):
-            _backward_tasks(ch, split, sync, hs, P_hh, dy, dh, da, da_k, dhr, lengths, reverse, act)
-    else:
-        _backward_rows(np.int64(0), B, hs, P_hh, dy, dh, da, da_k, dhr, lengths, reverse, act)
+            for k in range(T - 1, -1, -1):
+                for p in range(2):
+                    phase = 2 * (T - 1 - k) + p
+                    task = cpu_sync.next_task(sync, phase, ch)
+                    while task >= 0:
+                        u0, u1 = cc.chunk(task, split, H)
+                        _backward_part(p, k, u0, u1, lo, B, hs, P_hh, dy, dh, da, da_k, dhr, lengths, reverse, act)
+                        cpu_sync.finish(sync, phase, task)
+                        task = cpu_sync.next_task(sync, phase, ch)
+        return
+    for k in range(T - 1, -1, -1):
+        for p in range(2):
+            _backward_part(p, k, lo, H, lo, B, hs, P_hh, dy, dh, da, da_k, dhr, lengths, reverse, act)
 
 
 @numba.njit(**cc.JIT)
