@@ -275,7 +275,7 @@ def _backward_loop(gates, hn, hp, P_rz, P_n, dy, dh, lengths, reverse, lbr, spli
     """Fills dxp [T, B, 3H] and dhn [T, B, H] (the n-column of dhp), both zeros in (allocated by the caller:
     cpu_packed.pack says why); dh [B, H] enters as dL/dh_n and leaves as dL/dh0. P_rz = pack(W_h(r,z)),
     P_n = pack(W_hn) (gatecore.cpu_packed)."""
-    T, B, G3 = gates.shape
+    B, G3 = gates.shape[1:]
     H = G3 // 3
     da_rz = cc.aligned_zeros(B, 2 * H, gates)
     da_n = cc.aligned_zeros(B, H, gates)
