@@ -166,19 +166,24 @@ def compile_thread_loop(fn):
     called from the kernel's prange body and from its one-thread path: a function of its own, not a loop written
     in the body. The same loop in the body ran 7-16% slower (GRU T=512 B=1 H=64, in a prange of 1 or 2, either
     thread) than outside any prange, and as a call from the body ~1-2% (benchmarks/results/probes_session29.txt).
-    Used by the LSTM's and the GRU's loops, not the RNN's: its step is a few dozen multiply-adds a unit, and its
-    loop as such a function ran ~15% slower at T=512 B=1 H=128 even on one thread (the same probes)."""
-    return numba.njit(**JIT)(fn)
 
+    Its per-step parts are inlined into it (compile_step) at one call site, so a step calls nothing but the
+    products (cpu_packed.packed_rows, cpu_dots.products) and the feed. As calls, each passing ~20 arrays as
+    exploded structs, they cost ~0.1 us a call: inlined, small steps ran 12-25% faster (B=1 H=64, LSTM, GRU and
+    RNN, forward and backward), larger ones the same (benchmarks/results/probes_session30.txt).
 
-def compile_units(fn):
-    """A time loop's per-step helper (a range of hidden units and batch rows of one step), called from the
-    kernel's prange body and from its one-thread path. Compiled without Numba's reference counting (_nrt=False,
-    and Numba compiles what it calls the same way): every array view a helper takes (a gates row, a unit range)
-    would otherwise cost an atomic increment and decrement, ~0.2 us of a ~1 us step at B = 1 and H = 8-64
-    (benchmarks/results/probes_session13.txt). So a helper allocates nothing: it copies arrays with copy() and
-    multiplies with packed_rows, not packed_products."""
+    Compiled without Numba's reference counting (_nrt=False; what it calls inherits that unless it sets its
+    own): every array view a step takes (a gates row, a unit range) would otherwise cost an atomic increment and
+    decrement, ~0.2 us of a ~1 us step at B = 1 and H = 8-64 (benchmarks/results/probes_session13.txt). So a
+    step allocates nothing: it copies arrays with copy() and multiplies with packed_rows, not packed_products;
+    the feed, which allocates, sets the counting back on (cpu_feed.await_step)."""
     return numba.njit(_nrt=False, **JIT)(fn)
+
+
+def compile_step(fn):
+    """A time loop's per-step part (a pass of one step over a range of hidden units and batch rows), inlined
+    into its thread loop (compile_thread_loop), which calls it from one place so that it is compiled once."""
+    return numba.njit(_nrt=False, inline="always", **JIT)(fn)
 
 
 def compile_pointwise(fn):
@@ -194,7 +199,7 @@ def compile_pointwise(fn):
 @inline
 def copy(dst, src):
     """dst[:] = src for two 1-d arrays of one length that do not overlap, as a loop: an array assignment may copy
-    src aside first, which needs Numba's allocator (compile_units compiles without it)."""
+    src aside first, which needs Numba's allocator (compile_thread_loop compiles without it)."""
     for j in range(dst.shape[0]):
         dst[j] = src[j]
 
@@ -310,7 +315,7 @@ def tape_row(t, tape):
     return min(t, tape.shape[0] - 1)
 
 
-@numba.njit(**JIT)
+@numba.njit(inline="always", **JIT)
 def save_prev_state(hp, h_prev, k, lengths, reverse, b0, b1, r0, r1):
     """Tape of step k for rows [b0, b1) and columns [r0, r1): hp[t, b] = h_prev[b] for real steps, 0 at padding
     steps (tape_row)."""

@@ -102,7 +102,7 @@ def project(feed, gates, reverse):
         _ensure(feed, np.int64(task), gates, reverse)
 
 
-@numba.njit(cache=config.CACHE, nogil=True)
+@numba.njit(cache=config.CACHE, nogil=True, _nrt=True)    # set, not inherited from a loop compiled without it
 def await_step(feed, k, gates, reverse):
     """Before step k of the step chunk: its task (and the packing) done."""
     steps, pack = feed[5], feed[6]

@@ -477,7 +477,7 @@ def packed_products(out, P, v, n0, n1, b0=0, b1=-1, ka=0, kb=-1, add=False):
 def packed_rows(out, P, v, n0, n1, b0=0, b1=-1, ka=0, kb=-1, add=False):
     """packed_products panel by panel, for a v read as it lies (any strides; the copy packed_products makes of a
     strided v over several panels is not made here): no allocation, so the time loops' per-step helpers, which
-    Numba compiles without its reference counting (cpu_common.compile_units), can call it."""
+    Numba compiles without its reference counting (cpu_common.compile_thread_loop), can call it."""
     if b1 < 0:
         b1 = v.shape[0]
     if kb < 0:

@@ -182,7 +182,7 @@ def _forward_part(p, k, u0, u1, b0, b1, gates, hn, hp, y, hbuf, w_hh, P_hh, b_hn
 
 
 _forward_units, _new_gate_units, _cell_grads, _reset_grads, _recurrent_grads, _forward_part, _backward_part = map(
-    cc.compile_units, (_forward_units, _new_gate_units, _cell_grads, _reset_grads, _recurrent_grads, _forward_part,
+    cc.compile_step, (_forward_units, _new_gate_units, _cell_grads, _reset_grads, _recurrent_grads, _forward_part,
                        _backward_part))
 
 
@@ -197,19 +197,18 @@ def _forward_steps(ch, split, sync, gates, hn, hp, y, hbuf, w_hh, P_hh, b_hn, re
     H = G3 // 3
     passes = 1 if lbr else 2        # the original variant's new gate needs r * h of every unit first
     b0, b1 = cc.chunk(ch, -split, B) if split < -1 else (lo, B)
+    shared = split > 1
     for k in range(T):
         if feed[5] > 0:
             cpu_feed.await_step(feed, k, gates, reverse)
         for p in range(passes):
-            if split <= 1:
-                _forward_part(p, k, lo, H, b0, b1, gates, hn, hp, y, hbuf, w_hh, P_hh, b_hn, rec, rh, lengths, reverse,
-                              lbr, x1, w1, bias1)
-                continue
-            task = cpu_sync.next_task(sync, passes * k + p, ch)
+            task = cpu_sync.next_task(sync, passes * k + p, ch) if shared else lo
             while task >= 0:
-                u0, u1 = cc.chunk(task, split, H)
-                _forward_part(p, k, u0, u1, lo, B, gates, hn, hp, y, hbuf, w_hh, P_hh, b_hn, rec, rh, lengths, reverse,
+                u0, u1 = cc.chunk(task, split, H) if shared else (lo, H)
+                _forward_part(p, k, u0, u1, b0, b1, gates, hn, hp, y, hbuf, w_hh, P_hh, b_hn, rec, rh, lengths, reverse,
                               lbr, x1, w1, bias1)
+                if not shared:
+                    break
                 cpu_sync.finish(sync, passes * k + p, task)
                 task = cpu_sync.next_task(sync, passes * k + p, ch)
 
@@ -224,18 +223,17 @@ def _backward_steps(ch, split, sync, gates, hn, hp, P_rz, P_n, dy, dh, dxp, dhn,
     H = G3 // 3
     passes = 2 if lbr else 3        # (the original variant: the reset gate's gradient needs all of da_n first)
     b0, b1 = cc.chunk(ch, -split, B) if split < -1 else (lo, B)
+    shared = split > 1
     for k in range(T - 1, -1, -1):
         for p in range(passes):
-            if split <= 1:
-                _backward_part(p, passes, k, lo, H, b0, b1, gates, hn, hp, P_rz, P_n, dy, dh, dxp, dhn, da_rz, da_n,
-                               dd, drh, p_rz, p_n, lengths, reverse, lbr)
-                continue
             phase = passes * (T - 1 - k) + p
-            task = cpu_sync.next_task(sync, phase, ch)
+            task = cpu_sync.next_task(sync, phase, ch) if shared else lo
             while task >= 0:
-                u0, u1 = cc.chunk(task, split, H)
-                _backward_part(p, passes, k, u0, u1, lo, B, gates, hn, hp, P_rz, P_n, dy, dh, dxp, dhn, da_rz, da_n,
+                u0, u1 = cc.chunk(task, split, H) if shared else (lo, H)
+                _backward_part(p, passes, k, u0, u1, b0, b1, gates, hn, hp, P_rz, P_n, dy, dh, dxp, dhn, da_rz, da_n,
                                dd, drh, p_rz, p_n, lengths, reverse, lbr)
+                if not shared:
+                    break
                 cpu_sync.finish(sync, phase, task)
                 task = cpu_sync.next_task(sync, phase, ch)
 

@@ -168,8 +168,8 @@ def _forward_part(p, k, u0, u1, r0, r1, b0, b1, gates, cp, cs, hp, y, hbuf, c, w
 
 
 _forward_units, _project_units, _cell_grads, _recurrent_grads, _upstream, _forward_part, _backward_part = map(
-    cc.compile_units, (_forward_units, _project_units, _cell_grads, _recurrent_grads, _upstream, _forward_part,
-                       _backward_part))
+    cc.compile_step, (_forward_units, _project_units, _cell_grads, _recurrent_grads, _upstream, _forward_part,
+                      _backward_part))
 
 
 def _forward_steps(ch, split, sync, gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, w_hr, P_hr, rec, m_k, hr, lengths,
@@ -184,20 +184,19 @@ def _forward_steps(ch, split, sync, gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, w
     R = hbuf.shape[2]
     passes = 2 if w_hr.shape[0] > 0 else 1      # the cell, then the projection
     b0, b1 = cc.chunk(ch, -split, B) if split < -1 else (lo, B)
+    shared = split > 1
     for k in range(T):
         if feed[5] > 0:
             cpu_feed.await_step(feed, k, gates, reverse)
         for p in range(passes):
-            if split <= 1:
-                _forward_part(p, k, lo, H, lo, R, b0, b1, gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, w_hr, P_hr, rec,
-                              m_k, hr, lengths, reverse, x1, w1, bias1)
-                continue
-            task = cpu_sync.next_task(sync, passes * k + p, ch)
+            task = cpu_sync.next_task(sync, passes * k + p, ch) if shared else lo
             while task >= 0:
-                u0, u1 = cc.chunk(task, split, H)
-                r0, r1 = cc.chunk(task, split, R)
-                _forward_part(p, k, u0, u1, r0, r1, lo, B, gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, w_hr, P_hr, rec,
+                u0, u1 = cc.chunk(task, split, H) if shared else (lo, H)
+                r0, r1 = cc.chunk(task, split, R) if shared else (lo, R)
+                _forward_part(p, k, u0, u1, r0, r1, b0, b1, gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, w_hr, P_hr, rec,
                               m_k, hr, lengths, reverse, x1, w1, bias1)
+                if not shared:
+                    break
                 cpu_sync.finish(sync, passes * k + p, task)
                 task = cpu_sync.next_task(sync, passes * k + p, ch)
 
@@ -247,19 +246,18 @@ def _backward_steps(ch, split, sync, gates, cp, cs, P_hh, P_hr, dy, dh, dc, da, 
     R = dh.shape[1]
     passes = 3 if P_hr.shape[1] > 0 else 2      # with a projection every unit's dm needs all of dhv first
     b0, b1 = cc.chunk(ch, -split, B) if split < -1 else (lo, B)
+    shared = split > 1
     for k in range(T - 1, -1, -1):
         for p in range(passes):
-            if split <= 1:
-                _backward_part(p, passes, k, lo, H, lo, R, b0, b1, gates, cp, cs, P_hh, P_hr, dy, dh, dc, da, dhs,
-                               da_k, dm_k, dhv, dhr, lengths, reverse)
-                continue
             phase = passes * (T - 1 - k) + p
-            task = cpu_sync.next_task(sync, phase, ch)
+            task = cpu_sync.next_task(sync, phase, ch) if shared else lo
             while task >= 0:
-                u0, u1 = cc.chunk(task, split, H)
-                r0, r1 = cc.chunk(task, split, R)
-                _backward_part(p, passes, k, u0, u1, r0, r1, lo, B, gates, cp, cs, P_hh, P_hr, dy, dh, dc, da, dhs,
+                u0, u1 = cc.chunk(task, split, H) if shared else (lo, H)
+                r0, r1 = cc.chunk(task, split, R) if shared else (lo, R)
+                _backward_part(p, passes, k, u0, u1, r0, r1, b0, b1, gates, cp, cs, P_hh, P_hr, dy, dh, dc, da, dhs,
                                da_k, dm_k, dhv, dhr, lengths, reverse)
+                if not shared:
+                    break
                 cpu_sync.finish(sync, phase, task)
                 task = cpu_sync.next_task(sync, phase, ch)
 

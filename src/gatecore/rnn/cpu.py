@@ -82,48 +82,76 @@ def _backward_part(p, k, u0, u1, b0, b1, hs, P_hh, dy, dh, da, da_k, dhr, length
 
 
 _forward_units, _backward_units, _recurrent_grads, _backward_part = map(
-    cc.compile_units, (_forward_units, _backward_units, _recurrent_grads, _backward_part))
+    cc.compile_step, (_forward_units, _backward_units, _recurrent_grads, _backward_part))
+
+
+def _forward_steps(ch, split, sync, a, hp, hbuf, w_hh, P_hh, rec, lengths, reverse, act, x1, w1, bias1, feed):
+    """Thread ch's steps of the loop, as step_split's split says: with the hidden units shared (split > 1) its
+    tasks of every step (a barrier after each: cpu_sync); else every step of its batch rows (chunk ch of -split;
+    split 1: all of them), each step's inputs awaited from the feed where it runs (feed[5] > 0: cpu_feed)."""
+    lo = np.int64(0)                # not the literal 0: a literal argument compiles each callee once more
+    T, B, H = a.shape
+    b0, b1 = cc.chunk(ch, -split, B) if split < -1 else (lo, B)
+    shared = split > 1
+    for k in range(T):
+        if feed[5] > 0:
+            cpu_feed.await_step(feed, k, a, reverse)
+        task = cpu_sync.next_task(sync, k, ch) if shared else lo
+        while task >= 0:
+            u0, u1 = cc.chunk(task, split, H) if shared else (lo, H)
+            _forward_units(u0, u1, b0, b1, k, a, hp, w_hh, P_hh, rec, hbuf[k % 2], hbuf[1 - k % 2], lengths, reverse,
+                           act, x1, w1, bias1)
+            if not shared:
+                break
+            cpu_sync.finish(sync, k, task)
+            task = cpu_sync.next_task(sync, k, ch)
+
+
+def _backward_steps(ch, split, sync, hs, P_hh, dy, dh, da, da_k, dhr, lengths, reverse, act):
+    """Thread ch's steps of the backward loop, last to first: with the hidden units shared (split > 1) its tasks of
+    every pass (a barrier after each: cpu_sync); else every step of its batch rows (chunk ch of -split; split 1:
+    all of them)."""
+    lo = np.int64(0)
+    T, B, H = hs.shape
+    b0, b1 = cc.chunk(ch, -split, B) if split < -1 else (lo, B)
+    shared = split > 1
+    for k in range(T - 1, -1, -1):
+        for p in range(2):
+            phase = 2 * (T - 1 - k) + p
+            task = cpu_sync.next_task(sync, phase, ch) if shared else lo
+            while task >= 0:
+                u0, u1 = cc.chunk(task, split, H) if shared else (lo, H)
+                _backward_part(p, k, u0, u1, b0, b1, hs, P_hh, dy, dh, da, da_k, dhr, lengths, reverse, act)
+                if not shared:
+                    break
+                cpu_sync.finish(sync, phase, task)
+                task = cpu_sync.next_task(sync, phase, ch)
+
+
+_forward_steps, _backward_steps = map(cc.compile_thread_loop, (_forward_steps, _backward_steps))
 
 
 @cc.kernel
 def _forward_loop(a, hp, hbuf, w_hh, P_hh, lengths, reverse, act, split, x1, w1, bias1, feed):
     """a [T, B, H]: in x W_ih^T + b (or x1, w1, bias1 to form it: cpu_common.step_inputs; or made as the loop
     runs: feed, gatecore.cpu_feed), out h_t (0 at padding); hp [T, B, H] out; hbuf[0] = h0."""
-    lo = np.int64(0)                # not the literal 0: a literal argument compiles each callee once more
     T, B, H = a.shape
     rec = cc.aligned_zeros(B, H, a)
-    if split < -1:                  # batch rows: each thread takes its rows through every step, one region in all
-        for ch in prange(-split):
-            b0, b1 = cc.chunk(ch, -split, B)
-            for k in range(T):
-                _forward_units(lo, H, b0, b1, k, a, hp, w_hh, P_hh, rec, hbuf[k % 2], hbuf[1 - k % 2], lengths, reverse,
-                               act, x1, w1, bias1)
-        return hbuf[T % 2]
-    if split > 1:                   # hidden units: a barrier per step (cpu_sync), one region in all
-        sync = cpu_sync.new_sync(split)
-        for ch in prange(split):
-            for k in range(T):
-                task = cpu_sync.next_task(sync, k, ch)
-                while task >= 0:
-                    u0, u1 = cc.chunk(task, split, H)
-                    _forward_units(u0, u1, lo, B, k, a, hp, w_hh, P_hh, rec, hbuf[k % 2], hbuf[1 - k % 2], lengths,
-                                   reverse, act, x1, w1, bias1)
-                    cpu_sync.finish(sync, k, task)
-                    task = cpu_sync.next_task(sync, k, ch)
-        return hbuf[T % 2]
-    if feed[5] > 0:                 # one thread runs the steps, another projects x ahead of them
+    sync = cpu_sync.new_sync(split if split > 1 else 0)
+    if split < -1 or split > 1:     # batch rows (each thread its rows through every step) or hidden units (a barrier
+        for ch in prange(abs(split)):   # per step: cpu_sync), one region in all
+            _forward_steps(np.int64(ch), split, sync, a, hp, hbuf, w_hh, P_hh, rec, lengths, reverse, act, x1, w1,
+                           bias1, feed)
+    elif feed[5] > 0:               # one thread runs the steps, another projects x ahead of them
         for ch in prange(2):
             if ch == 1:
                 cpu_feed.project(feed, a, reverse)
-                continue
-            for k in range(T):
-                cpu_feed.await_step(feed, k, a, reverse)
-                _forward_units(lo, H, lo, B, k, a, hp, w_hh, P_hh, rec, hbuf[k % 2], hbuf[1 - k % 2], lengths,
-                               reverse, act, x1, w1, bias1)
-        return hbuf[T % 2]
-    for k in range(T):
-        _forward_units(lo, H, lo, B, k, a, hp, w_hh, P_hh, rec, hbuf[k % 2], hbuf[1 - k % 2], lengths, reverse, act, x1,
-                       w1, bias1)
+            else:
+                _forward_steps(np.int64(0), split, sync, a, hp, hbuf, w_hh, P_hh, rec, lengths, reverse, act, x1, w1,
+                               bias1, feed)
+    else:
+        _forward_steps(np.int64(0), split, sync, a, hp, hbuf, w_hh, P_hh, rec, lengths, reverse, act, x1, w1, bias1,
+                       feed)
     return hbuf[T % 2]
 
 
@@ -131,33 +159,15 @@ def _forward_loop(a, hp, hbuf, w_hh, P_hh, lengths, reverse, act, split, x1, w1,
 def _backward_loop(hs, P_hh, dy, dh, lengths, reverse, act, split, da):
     """Fills da [T, B, H], zeros in (allocated by the caller: cpu_packed.pack says why); dh [B, H] enters as
     dL/dh_n and leaves as dL/dh0."""
-    lo = np.int64(0)                # not the literal 0: a literal argument compiles each callee once more
     T, B, H = hs.shape
     da_k = cc.aligned_zeros(B, H, hs)
     dhr = cc.aligned_zeros(B, H, hs)
-    if split < -1:          # batch rows: a block's dh_{t-1} needs only its own rows' da, so one region in all
-        for ch in prange(-split):
-            b0, b1 = cc.chunk(ch, -split, B)
-            for k in range(T - 1, -1, -1):
-                for p in range(2):
-                    _backward_part(p, k, lo, H, b0, b1, hs, P_hh, dy, dh, da, da_k, dhr, lengths, reverse, act)
-        return
-    if split > 1:           # hidden units: a barrier per pass (cpu_sync), one region in all
-        sync = cpu_sync.new_sync(split)
-        for ch in prange(split):
-            for k in range(T - 1, -1, -1):
-                for p in range(2):
-                    phase = 2 * (T - 1 - k) + p
-                    task = cpu_sync.next_task(sync, phase, ch)
-                    while task >= 0:
-                        u0, u1 = cc.chunk(task, split, H)
-                        _backward_part(p, k, u0, u1, lo, B, hs, P_hh, dy, dh, da, da_k, dhr, lengths, reverse, act)
-                        cpu_sync.finish(sync, phase, task)
-                        task = cpu_sync.next_task(sync, phase, ch)
-        return
-    for k in range(T - 1, -1, -1):
-        for p in range(2):
-            _backward_part(p, k, lo, H, lo, B, hs, P_hh, dy, dh, da, da_k, dhr, lengths, reverse, act)
+    sync = cpu_sync.new_sync(split if split > 1 else 0)
+    if split < -1 or split > 1:     # batch rows (a block's dh_{t-1} needs only its own rows' da) or hidden units (a
+        for ch in prange(abs(split)):   # barrier per pass: cpu_sync), one region in all
+            _backward_steps(np.int64(ch), split, sync, hs, P_hh, dy, dh, da, da_k, dhr, lengths, reverse, act)
+    else:
+        _backward_steps(np.int64(0), split, sync, hs, P_hh, dy, dh, da, da_k, dhr, lengths, reverse, act)
 
 
 @numba.njit(**cc.JIT)
