@@ -2,7 +2,8 @@
 row, h double-buffered, per-row lengths), written once as `body` and run in a loop four ways: body inlined or
 called as a function of its own, the loop compiled with or without Numba's reference counting; against the
 library's own loop (_forward_loop, split 1, not fed). Same products (cpu_packed.packed_rows on the same panels)
-and the same cell (body copies lstm/cpu.py's _forward_units at B=1 on purpose: it is the step under test). Median us per call and per step over alternating rounds (probe_case.alternate).
+and the same cell (body copies lstm/cpu.py's _forward_units at B=1 on purpose: it is the step under test).
+Median us per call and per step over alternating rounds (probe_case.alternate).
 Session 30 ran it before and after the library's loops were changed to the first way.
 Run: python benchmarks/probes/step_calls.py T H"""
 import sys
