@@ -40,7 +40,7 @@ _B0, _B2, _B4, _B6 = _f(4.89352518554385e-03), _f(2.26843463243900e-03), _f(1.18
     1.19825839466702e-06)
 _HALF, _ONE = _f(0.5), _f(1.0)
 # float64: activations.py itself, compiled
-_sigmoid64, _dsigmoid64, _dtanh64 = (njit(cache=True)(f) for f in (activations.sigmoid, activations.dsigmoid,
+_sigmoid64, _dsigmoid64, _dtanh64 = (njit(cache=True, error_model="numpy")(f) for f in (activations.sigmoid, activations.dsigmoid,
                                                                     activations.dtanh))
 
 
@@ -78,7 +78,7 @@ def fma(typingctx, a, b, c):
     return a(a, a, a), codegen
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _tanh32(a):
     x2 = a * a
     x4 = x2 * x2
