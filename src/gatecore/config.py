@@ -23,6 +23,11 @@ CPU_VECTOR_BYTES = int(os.environ.get("GATECORE_CPU_VECTOR_BYTES", 0))
 # Numba on-disk cache, so a second process pays no compile; off when the width is forced, because the cache's
 # key holds the CPU but not the width (a forced width would load kernels compiled with the other one)
 CACHE = CPU_VECTOR_BYTES == 0
+# the options of every compiled CPU function that is not inlined (cpu_common.JIT): set, not left unset, because
+# a Numba function without its own fastmath and error_model takes those of whatever compiled it first, and keeps
+# that one version for every caller: a caller's @njit with Numba's default error_model "python" made packed_rows,
+# and every time loop sharing it, 2.3x slower at B=1 H=64 (benchmarks/results/probes_session30.txt)
+JIT = dict(cache=CACHE, nogil=True, fastmath=FASTMATH, error_model="numpy")
 # below this many multiply-adds per time step the recurrent product and pointwise pass run on one thread;
 # above it, the hidden units are split over Numba's threads (cpu_sync: one parallel region, a barrier per pass).
 # Measured on the 2-core machine, LSTM T=128 forward, best of 15, 1 vs 2 threads: B=16 H=256 (4.2M)

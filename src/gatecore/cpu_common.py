@@ -41,10 +41,7 @@ from .cpu_dots import products
 from . import cpu_packed
 from .cpu_packed import KC, PANEL_BYTES, VECTOR_BYTES, packed_products, packed_rows, transpose_block
 
-JIT = dict(cache=config.CACHE, nogil=True, fastmath=config.FASTMATH, error_model="numpy")
-# (the other modules' compiled functions set error_model="numpy" themselves: one that leaves it unset takes its
-# first caller's, and a caller's @njit with Numba's default "python" made packed_rows, and every loop sharing its
-# compiled version, 2.3x slower at B=1 H=64: benchmarks/results/probes_session30.txt)
+JIT = config.JIT
 # only explicit prange loops run in parallel: Numba would otherwise turn each np.zeros and array assignment
 # of a kernel into a parallel region of its own (microseconds each, milliseconds on a loaded machine)
 _ONLY_PRANGE = dict(comprehension=False, reduction=False, inplace_binop=False, setitem=False, numpy=False,

@@ -118,7 +118,7 @@ _dots_rows, _dots_half, _dots1x1 = _dots(ROWS, 1), _dots(ROWS // 2, 1), _dots(1,
 _dots_quad, _dots1x4 = _dots(QUAD_ROWS, 4), _dots(1, 4)
 
 
-@numba.njit(cache=config.CACHE, nogil=True, error_model="numpy")
+@numba.njit(**config.JIT)
 def products(out, w, v, n0, n1, b0=0, b1=-1):
     """out[b, n] = w[n] . v[b] for n in [n0, n1) and b in [b0, b1) (b1 = -1: every row of v); w [N, K],
     v [M, K], out [M, N], all C-contiguous. Blocks of 4 rows of v x QUAD_ROWS rows of w (each weight loaded once

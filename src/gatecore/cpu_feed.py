@@ -66,7 +66,7 @@ def inputs(x, w_ih, bias, P_ih, line_aligned, split, R, lengths, reverse):
     return gates, e2, e2, cc.none(x.dtype, 1), feed
 
 
-@numba.njit(cache=config.CACHE, nogil=True, error_model="numpy")
+@numba.njit(**config.JIT)
 def _run(feed, task, gates, reverse):
     xr, w, P, bias, tasks, steps, pack = feed
     if pack:
@@ -82,7 +82,7 @@ def _run(feed, task, gates, reverse):
                  False)
 
 
-@numba.njit(cache=config.CACHE, nogil=True, error_model="numpy")
+@numba.njit(**config.JIT)
 def _ensure(feed, task, gates, reverse):
     """Task `task` done: already, or run here if unclaimed, or waited for."""
     tasks = feed[4]
@@ -95,14 +95,14 @@ def _ensure(feed, task, gates, reverse):
         cpu_sync.wait_done(tasks, task)
 
 
-@numba.njit(cache=config.CACHE, nogil=True, error_model="numpy")
+@numba.njit(**config.JIT)
 def project(feed, gates, reverse):
     """The feeding chunk: every task in order (the packing first)."""
     for task in range(cpu_sync.count(feed[4])):
         _ensure(feed, np.int64(task), gates, reverse)
 
 
-@numba.njit(cache=config.CACHE, nogil=True, error_model="numpy", _nrt=True)    # set, not inherited from a loop compiled without it
+@numba.njit(_nrt=True, **config.JIT)    # set, not inherited from a loop compiled without it
 def await_step(feed, k, gates, reverse):
     """Before step k of the step chunk: its task (and the packing) done."""
     steps, pack = feed[5], feed[6]

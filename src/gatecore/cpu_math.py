@@ -29,7 +29,7 @@ from numba import types as nbtypes
 from numba.core import cgutils
 from numba.extending import intrinsic, overload
 
-from . import activations
+from . import activations, config
 
 _f = np.float32
 _CLAMP = _f(7.90531110763549805)
@@ -40,8 +40,8 @@ _B0, _B2, _B4, _B6 = _f(4.89352518554385e-03), _f(2.26843463243900e-03), _f(1.18
     1.19825839466702e-06)
 _HALF, _ONE = _f(0.5), _f(1.0)
 # float64: activations.py itself, compiled
-_sigmoid64, _dsigmoid64, _dtanh64 = (njit(cache=True, error_model="numpy")(f) for f in (activations.sigmoid, activations.dsigmoid,
-                                                                    activations.dtanh))
+_sigmoid64, _dsigmoid64, _dtanh64 = (njit(**config.JIT)(f) for f in (activations.sigmoid, activations.dsigmoid,
+                                                                     activations.dtanh))
 
 
 def tanh(a):
@@ -78,7 +78,7 @@ def fma(typingctx, a, b, c):
     return a(a, a, a), codegen
 
 
-@njit(cache=True, error_model="numpy")
+@njit(**config.JIT)
 def _tanh32(a):
     x2 = a * a
     x4 = x2 * x2

@@ -292,7 +292,7 @@ def pack_copy(P, m, k0, k1):
         _pack_into(P, m, PANEL_BYTES // 8, k0, k1)
 
 
-@numba.njit(cache=config.CACHE, nogil=True, error_model="numpy")
+@numba.njit(**config.JIT)
 def _pack_copy(P, m):
     pack_copy(P, m, 0, m.shape[0])
 
@@ -365,7 +365,7 @@ def pack_transposed(P, w, p0, p1):
                 transpose_block(panel, w, n0, k0, j0, rows, min(W, K - k0))
 
 
-@numba.njit(cache=config.CACHE, nogil=True, error_model="numpy")
+@numba.njit(**config.JIT)
 def _pack_transposed(P, w):
     pack_transposed(P, w, 0, P.shape[0])
 
@@ -434,7 +434,7 @@ def _slice_rows(out, v, panel, n, o, valid, k0, k1, b0, b1, accumulate):
         _block1(out, v, panel, b, n, o, valid, k0, k1, accumulate)
 
 
-@numba.njit(cache=config.CACHE, nogil=True, error_model="numpy")
+@numba.njit(**config.JIT)
 def packed_products(out, P, v, n0, n1, b0=0, b1=-1, ka=0, kb=-1, add=False):
     """out[b, n] = sum_k v[b, k] * m[k, n] for n in [n0, n1), b in [b0, b1) (b1 = -1: every row of v) and k in
     [ka, kb) (kb = -1: all of K; ka > 0 or add: adds to out what an earlier call over the k before left there,
@@ -473,7 +473,7 @@ def packed_products(out, P, v, n0, n1, b0=0, b1=-1, ka=0, kb=-1, add=False):
     packed_rows(out, P, v, n0, n1, b0, b1, ka, kb, add)
 
 
-@numba.njit(cache=config.CACHE, nogil=True, error_model="numpy")
+@numba.njit(**config.JIT)
 def packed_rows(out, P, v, n0, n1, b0=0, b1=-1, ka=0, kb=-1, add=False):
     """packed_products panel by panel, for a v read as it lies (any strides; the copy packed_products makes of a
     strided v over several panels is not made here): no allocation, so the time loops' per-step helpers, which

@@ -126,7 +126,7 @@ def _claim(sync, phase, c):
     return _compare_exchange(sync, 2 * _LINE * c, phase, phase + 1)
 
 
-@numba.njit(cache=config.CACHE, nogil=True, error_model="numpy")
+@numba.njit(**config.JIT)
 def _steal_or_wait(sync, phase):
     tasks = _tasks(sync)
     start = _cycles()
@@ -195,7 +195,7 @@ def is_done(tasks, c):
     return _load(tasks, 2 * _LINE * c + _LINE) > 0
 
 
-@numba.njit(cache=config.CACHE, nogil=True, error_model="numpy")
+@numba.njit(**config.JIT)
 def wait_done(tasks, c):
     """Spins until task c (claimed by a running thread) is done."""
     while not is_done(tasks, c):
