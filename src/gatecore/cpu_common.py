@@ -167,10 +167,15 @@ def compile_thread_loop(fn):
     in the body. The same loop in the body ran 7-16% slower (GRU T=512 B=1 H=64, in a prange of 1 or 2, either
     thread) than outside any prange, and as a call from the body ~1-2% (benchmarks/results/probes_session29.txt).
 
-    Its per-step parts are inlined into it (compile_step) at one call site, so a step calls nothing but the
-    products (cpu_packed.packed_rows, cpu_dots.products) and the feed. As calls, each passing ~20 arrays as
-    exploded structs, they cost ~0.1 us a call: inlined, small steps ran 12-25% faster (B=1 H=64, LSTM, GRU and
-    RNN, forward and backward), larger ones the same (benchmarks/results/probes_session30.txt).
+    Its per-step parts are inlined into it (compile_step), so a step calls nothing but the products
+    (cpu_packed.packed_rows, cpu_dots.products) and the feed. As calls, each passing ~20 arrays as exploded
+    structs, they cost ~0.1 us a call: inlined, small steps ran 12-25% faster (B=1 H=64, LSTM, GRU and RNN,
+    forward and backward), larger ones the same (benchmarks/results/probes_session30.txt). A backward loop
+    inlines its part at one call site; a forward loop at two: its rows path passes the whole unit range (0, H),
+    which the compiler then knows, its shared path each task's. Given as a task's range on the rows path too, the
+    LSTM's step at T=512 B=1 H=64 took 0.49-0.54 us against 0.41-0.46; forwards at B=1 H=64 ran 2-5% (LSTM, RNN)
+    and 20-28% (GRU) faster, for ~17 s more of the LSTM forward's cold compile (probes_session31.txt). The
+    backwards measured no gain and keep one site.
 
     Compiled without Numba's reference counting (_nrt=False; what it calls inherits that unless it sets its
     own): every array view a step takes (a gates row, a unit range) would otherwise cost an atomic increment and
@@ -182,7 +187,8 @@ def compile_thread_loop(fn):
 
 def compile_step(fn):
     """A time loop's per-step part (a pass of one step over a range of hidden units and batch rows), inlined
-    into its thread loop (compile_thread_loop), which calls it from one place so that it is compiled once."""
+    into its thread loop (compile_thread_loop), which calls it from as few places as it can: each call site
+    compiles it once more."""
     return numba.njit(_nrt=False, inline="always", **JIT)(fn)
 
 

@@ -188,10 +188,11 @@ _forward_units, _new_gate_units, _cell_grads, _reset_grads, _recurrent_grads, _f
 
 def _forward_steps(ch, split, sync, gates, hn, hp, y, hbuf, w_hh, P_hh, b_hn, rec, rh, lengths, reverse, lbr, x1, w1,
                    bias1, feed):
-    """Thread ch's steps of the loop, as step_split's split says: with the hidden units shared (split > 1) its
-    tasks of every pass (`split` tasks a pass, a barrier after each: cpu_sync); else every step of its batch rows
-    (chunk ch of -split; split 1: all of them), each step's inputs awaited from the feed where it runs (feed[5] > 0:
-    cpu_feed)."""
+    """Thread ch's steps of the loop, as step_split's split says: with the hidden units shared (split > 1) its tasks
+    of every pass (`split` tasks a pass, a barrier after each: cpu_sync); else every step of its batch rows (chunk
+    ch of -split; split 1: all of them), each step's inputs awaited from the feed where it runs (feed[5] > 0:
+    cpu_feed). The rows path gives its part the whole unit range, a range the compiler knows
+    (cpu_common.compile_thread_loop)."""
     lo = np.int64(0)                # not the literal 0: a literal argument compiles each callee once more
     T, B, G3 = gates.shape
     H = G3 // 3
@@ -202,13 +203,15 @@ def _forward_steps(ch, split, sync, gates, hn, hp, y, hbuf, w_hh, P_hh, b_hn, re
         if feed[5] > 0:
             cpu_feed.await_step(feed, k, gates, reverse)
         for p in range(passes):
-            task = cpu_sync.next_task(sync, passes * k + p, ch) if shared else lo
+            if not shared:
+                _forward_part(p, k, lo, H, b0, b1, gates, hn, hp, y, hbuf, w_hh, P_hh, b_hn, rec, rh, lengths, reverse,
+                              lbr, x1, w1, bias1)
+                continue
+            task = cpu_sync.next_task(sync, passes * k + p, ch)
             while task >= 0:
-                u0, u1 = cc.chunk(task, split, H) if shared else (lo, H)
+                u0, u1 = cc.chunk(task, split, H)
                 _forward_part(p, k, u0, u1, b0, b1, gates, hn, hp, y, hbuf, w_hh, P_hh, b_hn, rec, rh, lengths, reverse,
                               lbr, x1, w1, bias1)
-                if not shared:
-                    break
                 cpu_sync.finish(sync, passes * k + p, task)
                 task = cpu_sync.next_task(sync, passes * k + p, ch)
 

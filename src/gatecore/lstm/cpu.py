@@ -174,10 +174,11 @@ _forward_units, _project_units, _cell_grads, _recurrent_grads, _upstream, _forwa
 
 def _forward_steps(ch, split, sync, gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, w_hr, P_hr, rec, m_k, hr, lengths,
                    reverse, x1, w1, bias1, feed):
-    """Thread ch's steps of the loop, as step_split's split says: with the hidden units shared (split > 1) its
-    tasks of every pass (`split` tasks a pass, a barrier after each: cpu_sync); else every step of its batch rows
-    (chunk ch of -split; split 1: all of them), each step's inputs awaited from the feed where it runs (feed[5] > 0:
-    cpu_feed)."""
+    """Thread ch's steps of the loop, as step_split's split says: with the hidden units shared (split > 1) its tasks
+    of every pass (`split` tasks a pass, a barrier after each: cpu_sync); else every step of its batch rows (chunk
+    ch of -split; split 1: all of them), each step's inputs awaited from the feed where it runs (feed[5] > 0:
+    cpu_feed). The rows path gives its part the whole unit range, a range the compiler knows
+    (cpu_common.compile_thread_loop)."""
     lo = np.int64(0)                # not the literal 0: a literal argument compiles each callee once more
     T, B, _ = gates.shape
     H = c.shape[1]
@@ -189,14 +190,16 @@ def _forward_steps(ch, split, sync, gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, w
         if feed[5] > 0:
             cpu_feed.await_step(feed, k, gates, reverse)
         for p in range(passes):
-            task = cpu_sync.next_task(sync, passes * k + p, ch) if shared else lo
+            if not shared:
+                _forward_part(p, k, lo, H, lo, R, b0, b1, gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, w_hr, P_hr, rec,
+                              m_k, hr, lengths, reverse, x1, w1, bias1)
+                continue
+            task = cpu_sync.next_task(sync, passes * k + p, ch)
             while task >= 0:
-                u0, u1 = cc.chunk(task, split, H) if shared else (lo, H)
-                r0, r1 = cc.chunk(task, split, R) if shared else (lo, R)
+                u0, u1 = cc.chunk(task, split, H)
+                r0, r1 = cc.chunk(task, split, R)
                 _forward_part(p, k, u0, u1, r0, r1, b0, b1, gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, w_hr, P_hr, rec,
                               m_k, hr, lengths, reverse, x1, w1, bias1)
-                if not shared:
-                    break
                 cpu_sync.finish(sync, passes * k + p, task)
                 task = cpu_sync.next_task(sync, passes * k + p, ch)
 

@@ -86,9 +86,10 @@ _forward_units, _backward_units, _recurrent_grads, _backward_part = map(
 
 
 def _forward_steps(ch, split, sync, a, hp, hbuf, w_hh, P_hh, rec, lengths, reverse, act, x1, w1, bias1, feed):
-    """Thread ch's steps of the loop, as step_split's split says: with the hidden units shared (split > 1) its
-    tasks of every step (a barrier after each: cpu_sync); else every step of its batch rows (chunk ch of -split;
-    split 1: all of them), each step's inputs awaited from the feed where it runs (feed[5] > 0: cpu_feed)."""
+    """Thread ch's steps of the loop, as step_split's split says: with the hidden units shared (split > 1) its tasks
+    of every step (a barrier after each: cpu_sync); else every step of its batch rows (chunk ch of -split; split 1:
+    all of them), each step's inputs awaited from the feed where it runs (feed[5] > 0: cpu_feed). The rows path
+    gives its part the whole unit range, a range the compiler knows (cpu_common.compile_thread_loop)."""
     lo = np.int64(0)                # not the literal 0: a literal argument compiles each callee once more
     T, B, H = a.shape
     b0, b1 = cc.chunk(ch, -split, B) if split < -1 else (lo, B)
@@ -96,13 +97,15 @@ def _forward_steps(ch, split, sync, a, hp, hbuf, w_hh, P_hh, rec, lengths, rever
     for k in range(T):
         if feed[5] > 0:
             cpu_feed.await_step(feed, k, a, reverse)
-        task = cpu_sync.next_task(sync, k, ch) if shared else lo
+        if not shared:
+            _forward_units(lo, H, b0, b1, k, a, hp, w_hh, P_hh, rec, hbuf[k % 2], hbuf[1 - k % 2], lengths, reverse,
+                           act, x1, w1, bias1)
+            continue
+        task = cpu_sync.next_task(sync, k, ch)
         while task >= 0:
-            u0, u1 = cc.chunk(task, split, H) if shared else (lo, H)
+            u0, u1 = cc.chunk(task, split, H)
             _forward_units(u0, u1, b0, b1, k, a, hp, w_hh, P_hh, rec, hbuf[k % 2], hbuf[1 - k % 2], lengths, reverse,
                            act, x1, w1, bias1)
-            if not shared:
-                break
             cpu_sync.finish(sync, k, task)
             task = cpu_sync.next_task(sync, k, ch)
 
