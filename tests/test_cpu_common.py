@@ -95,10 +95,11 @@ def test_pack_on_the_threads_copies_what_one_thread_copies(two_threads, dtype, K
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("M, K, N", [(200, 700, 70), (70, 300, 130), (130, 1, 5)])
+@pytest.mark.parametrize("M, K, N", [(200, 700, 70), (70, 300, 130), (130, 1, 5), (5, 300, 200), (1, 130, 300)])
 def test_gemm_over_all_of_k_or_in_blocks_gives_the_same_bits(dtype, M, K, N, monkeypatch):
     """Full-k tasks and K_BLOCK passes sum the same KC slices in the same order: equal bits, on either path, at
-    either thread count, and both match float64 to float rounding."""
+    either thread count, and both match float64 to float rounding. A single row block (M = 5, 1) is shared out
+    panel by panel on the threads."""
     rng = np.random.default_rng(M + K)
     v, m, bias = (rng.standard_normal(s).astype(dtype) for s in ((M, K), (K, N), (N,)))
     P = cpu_common.pack(m)

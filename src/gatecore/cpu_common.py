@@ -440,12 +440,18 @@ def _gemm_serial(out, P, v, bias, rows, add):
 
 @kernel
 def _gemm_parallel(out, P, v, bias, rows, kblock, add):
-    M = out.shape[0]
-    K = P.shape[1]
+    """gemm on Numba's threads: a task per block of `rows` rows, or with a single block (a few rows: a prepacked
+    W_ih^T read at T=16, B=1) a task per panel, so that both threads have a share."""
+    M, N = out.shape
+    K, PW = P.shape[1], P.shape[2]
+    blocks = (M + rows - 1) // rows
+    cols = P.shape[0] if blocks == 1 else 1
     for ka in range(0, K, kblock):
         kb = min(K, ka + kblock)
-        for c in prange((M + rows - 1) // rows):
-            _gemm_block(out, P, v, bias, c * rows, min(M, c * rows + rows), ka, kb, add, np.int64(0), out.shape[1])
+        for c in prange(blocks * cols):
+            r0 = c // cols * rows
+            n0, n1 = (c % cols * PW, min(N, c % cols * PW + PW)) if cols > 1 else (np.int64(0), N)
+            _gemm_block(out, P, v, bias, r0, min(M, r0 + rows), ka, kb, add, n0, n1)
 
 
 _this_thread = threading.local()
@@ -587,11 +593,19 @@ def _parallel(work):
     return work >= config.CPU_GEMM_PARALLEL_MIN_WORK and threads_free()
 
 
-def few_rows(M, N):
-    """Whether matmul's product of M rows and N columns packs its rows (a^T), not b: fewer than a row block of
-    rows, and fewer rows than columns. Then packed weights are not read either (prepacked ones included): at T=16
-    B=1 an LSTM forward on prepacked W_ih^T took 70 / 323 us (H = 64 / 256) against 61 / 261 packing x^T."""
-    return M < config.CPU_ROW_BLOCK and M < N
+def few_rows(M, K, N, itemsize, kept=False):
+    """Whether matmul's product of M rows [M, K] and N columns packs its rows (a^T), not b: fewer than a row block
+    of rows, and fewer rows than columns; and where b's panels are kept (`kept`: a prepacked weight), only for a
+    product on the threads (gemm's rule) whose rows fill whole vectors. Packing a^T instead of b saves the copy of
+    b; kept panels cost none, and reading them beat the few-rows way (its transposes, and the lanes its last vector
+    leaves empty) except on the threads with whole vectors, where they tied or lost. Prepacked weights, T B=1,
+    forward (forward+backward), us: LSTM T=16 H=64 26.2 -> 25.6 (66.5 -> 59.8), T=4 H=256 67 -> 48-61
+    (172 -> 133), GRU T=8 H=64 18.1 -> 16.2; on the kept panels for every few-rows product, LSTM T=16 H=256 and
+    H=512 ran up to 25% slower (benchmarks/results/probes_session31.txt). Session 21 had measured the whole
+    LSTM forward at T=16 B=1 70 / 323 us (H = 64 / 256) on the kept panels against 61 / 261 packing x^T."""
+    if M >= config.CPU_ROW_BLOCK or M >= N:
+        return False
+    return not kept or (_parallel(M * N * K) and M % (VECTOR_BYTES // itemsize) == 0)
 
 
 # how matmul makes a product (matmul_way): on packed a^T (few_rows), on b = W^T packed by the threads that read it
@@ -599,7 +613,7 @@ def few_rows(M, N):
 FEW_ROWS, OWNED, PACKED = range(3)
 
 
-def matmul_way(M, K, N, itemsize, a_transposed, b_transposed, own):
+def matmul_way(M, K, N, itemsize, a_transposed, b_transposed, own, kept=False):
     """How matmul makes a [M, K] @ b [K, N], as (how, parallel, kblock, pack_on, threads, rows) for
     matmul and planned_matmul: how (FEW_ROWS, OWNED where `own`, i.e. no panels given, else PACKED); the product
     on Numba's threads (gemm's rule) and its k per pass (k_block of the panels read); the threads the pack of a^T
@@ -609,7 +623,7 @@ def matmul_way(M, K, N, itemsize, a_transposed, b_transposed, own):
     uncachable)."""
     PW = PANEL_BYTES // itemsize
     rows = config.CPU_ROW_BLOCK
-    if few_rows(M, N):
+    if few_rows(M, K, N, itemsize, kept):
         return (FEW_ROWS, _parallel(M * N * K), _k_block(-(-M // PW) * K * PANEL_BYTES, K),
                 pack_threads(M * K * itemsize, M, itemsize, a_transposed), 0, rows)
     if own and b_transposed and _owned_panels(M, N, K, itemsize):
@@ -630,7 +644,7 @@ def transposes(m, n):
     return m > 1 and n > 1
 
 
-def matmul(a, b, bias=None, line_aligned=False, panels=None):
+def matmul(a, b, bias=None, line_aligned=False, panels=None, kept=False):
     """a [M, K] @ b [K, N] (+ bias [N]) -> C-contiguous [M, N]; a and b C- or F-contiguous. Packs the smaller of
     b and a^T: with fewer than config.CPU_ROW_BLOCK rows, (b^T a^T)^T, so that a T=16, B=1 call packs x, not
     W_ih. Bitwise the same either way (a product's fused multiply-adds do not depend on which factor is the
@@ -642,7 +656,7 @@ def matmul(a, b, bias=None, line_aligned=False, panels=None):
     (M, K), N = a.shape, b.shape[1]
     bias = none(a.dtype, 1) if bias is None else bias
     how, parallel, kblock, pack_on, threads, rows = matmul_way(
-        M, K, N, a.itemsize, cpu_packed.transposed(a.T), cpu_packed.transposed(b), panels is None)
+        M, K, N, a.itemsize, cpu_packed.transposed(a.T), cpu_packed.transposed(b), panels is None, kept)
     if K == 0:
         return np.zeros((M, N), a.dtype) + bias
     if how == FEW_ROWS:
@@ -793,8 +807,9 @@ def input_projection(x, w_ih, bias, P_ih=None, line_aligned=False):
     T, B, I = x.shape
     rows = np.ascontiguousarray(x).reshape(T * B, I)
     if P_ih is None:
-        kept = (lambda: transposed_panels(w_ih)) if is_prepacked(w_ih) else None
-        return matmul(rows, np.ascontiguousarray(plain(w_ih)).T, bias, line_aligned, kept).reshape(T, B, -1)
+        kept = is_prepacked(w_ih)
+        return matmul(rows, np.ascontiguousarray(plain(w_ih)).T, bias, line_aligned,
+                      (lambda: transposed_panels(w_ih)) if kept else None, kept).reshape(T, B, -1)
     out = aligned((T * B, w_ih.shape[0]), x.dtype) if line_aligned else None
     return gemm(rows, P_ih, w_ih.shape[0], bias, out).reshape(T, B, -1)
 
@@ -1019,7 +1034,8 @@ def input_grads(da, x, w_ih, hp, hp_rows=None):
     None), db [G*H]); the two weight gradients share da's transposed chunks (weight_grads)."""
     T, B, GH = da.shape
     rows = np.ascontiguousarray(da).reshape(T * B, GH)
-    dx = matmul(rows, np.ascontiguousarray(plain(w_ih)), panels=lambda: weight_panels(w_ih)).reshape(x.shape)
+    dx = matmul(rows, np.ascontiguousarray(plain(w_ih)), panels=lambda: weight_panels(w_ih),
+                kept=is_prepacked(w_ih)).reshape(x.shape)
     dw_ih, dw_hh = weight_grads(da, (x, hp), (GH, GH if hp_rows is None else hp_rows))
     return dx, dw_ih, dw_hh, column_sums(da.reshape(T * B, GH))
 

@@ -91,7 +91,7 @@ def _plan(x, w_ih, w_hh, G, R, lengths, reverse):
         P_hh, panel = none3, panel_width(x) if hh else 0
     split = cc.step_split(B, G, GH // G, R, panel=panel, itemsize=x.itemsize)
     prepacked = is_prepacked(w_ih)
-    way = cc.matmul_way(M, I, GH, x.itemsize, cc.transposes(M, I), cc.transposes(GH, I), not prepacked)
+    way = cc.matmul_way(M, I, GH, x.itemsize, cc.transposes(M, I), cc.transposes(GH, I), not prepacked, prepacked)
     if cpu_feed.fed(split, x, GH, R, lengths, reverse):
         how, steps = FED, max(1, config.CPU_FEED_ROWS // B)
     else:
@@ -206,7 +206,7 @@ def _grads_plan(gates, x, w_ih, hp, hp_rows, n_rows=0):
         + (K * (n_rows + R) if n_rows else 0)
     if allocated * x.itemsize > config.CPU_COMPILED_BACKWARD_MAX_BYTES:
         return None
-    dx = cc.matmul_way(K, GH, I, x.itemsize, cc.transposes(K, GH), False, False)
+    dx = cc.matmul_way(K, GH, I, x.itemsize, cc.transposes(K, GH), False, False, is_prepacked(w_ih))
     P_ih = cc.weight_panels(w_ih) if is_prepacked(w_ih) and dx[0] == PACKED else cc.none(x.dtype, 3)
     return dx, P_ih, weights, cc.sums_parallel(K, GH), n_ways, n_rows > 0 and cc.sums_parallel(K, n_rows)
 
