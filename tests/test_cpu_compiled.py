@@ -127,14 +127,15 @@ def test_each_way_of_making_the_projection(cell, kw, how, T, B, I, H, knobs):
 
 @pytest.mark.parametrize("cell, kw", [("lstm", {}), ("gru", {"linear_before_reset": True})])
 @pytest.mark.parametrize("T, B, knobs, how", [
-    (16, 1, {}, cpu_compiled.FEW_ROWS),             # prepacked W_ih's panels not read: x^T packed
+    (16, 1, {}, cpu_compiled.PACKED),            # few rows on one thread: on W_ih^T's kept panels
+    (16, 1, {"CPU_GEMM_PARALLEL_MIN_WORK": 0}, cpu_compiled.FEW_ROWS),   # on the threads, whole vectors: x^T packed
     (40, 2, {}, cpu_compiled.PACKED),            # on W_ih^T's kept panels
     (70, 1, {"CPU_FEED_MIN_WORK": 0}, cpu_compiled.FED)])
 def test_prepacked_weights(cell, kw, T, B, knobs, how):
     """Prepacked weights run compiled on their kept panels (W_hh's always where the loop packs; W_ih's where the
-    product reads them, fed or not) and give the plain weights' bits."""
-    if how == cpu_compiled.FED and numba.get_num_threads() < 2:
-        pytest.skip("nothing is fed with one Numba thread")
+    product reads them, fed or not: cpu_common.few_rows) and give the plain weights' bits."""
+    if how in (cpu_compiled.FED, cpu_compiled.FEW_ROWS) and numba.get_num_threads() < 2:
+        pytest.skip("nothing is fed, and no product runs on the threads, with one Numba thread")
     arrays = _arrays(cell, T, B, 8, 8, np.float32, seed=3)
     want, _ = _run(cell, kw, arrays, False, knobs)
     packed = dict(arrays, w_ih=gatecore.prepack(arrays["w_ih"]), w_hh=gatecore.prepack(arrays["w_hh"]))
