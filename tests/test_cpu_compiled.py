@@ -133,7 +133,7 @@ def test_each_way_of_making_the_projection(cell, kw, how, T, B, I, H, knobs):
     (70, 1, {"CPU_FEED_MIN_WORK": 0}, cpu_compiled.FED)])
 def test_prepacked_weights(cell, kw, T, B, knobs, how):
     """Prepacked weights run compiled on their kept panels (W_hh's always where the loop packs; W_ih's where the
-    product reads them, fed or not: cpu_common.few_rows) and give the plain weights' bits."""
+    product reads them, fed or not: cpu_common.matmul_way) and give the plain weights' bits."""
     if how in (cpu_compiled.FED, cpu_compiled.FEW_ROWS) and numba.get_num_threads() < 2:
         pytest.skip("nothing is fed, and no product runs on the threads, with one Numba thread")
     arrays = _arrays(cell, T, B, 8, 8, np.float32, seed=3)

@@ -1,16 +1,19 @@
 """Forwards (FB=1: forward+backward) on prepacked weights (gc.prepack) at a few rows, float32, I = H, 2 threads:
-the best of five 0.3 s windows' median us per call, one line per run. OLD_RULE=1 gives cpu_common.few_rows its rule
+the best of five 0.3 s windows' median us per call, one line per run. OLD_RULE=1 gives cpu_common.matmul_way its rule
 before session 31 (a prepacked weight's kept panels never read below a row block of rows); run both in turn.
 Run: [OLD_RULE=1] [FB=1] python benchmarks/probes/prepacked_few_rows.py"""
 import sys, os, statistics, time
 import numpy as np, gatecore as gc
 from gatecore import cpu_common as cc
 if os.environ.get("OLD_RULE"):
-    _orig = cc.few_rows
-    cc.few_rows = lambda M, K, N, itemsize, kept=False: _orig(M, K, N, itemsize)
+    _orig = cc.matmul_way
+    cc.matmul_way = lambda *args: _orig(*args[:7])          # without `kept`
 rng = np.random.default_rng(0)
 out = []
-for cell, T, B, H in [("lstm", 16, 1, 64), ("lstm", 16, 1, 256), ("lstm", 16, 1, 512), ("gru", 16, 1, 64), ("gru", 16, 1, 256), ("lstm", 4, 1, 256), ("lstm", 32, 1, 256), ("lstm", 8, 1, 256), ("lstm", 16, 1, 128), ("gru", 8, 1, 64), ("lstm", 16, 2, 64)]:
+POINTS = [("lstm", 16, 1, 64), ("lstm", 16, 1, 256), ("lstm", 16, 1, 512), ("gru", 16, 1, 64), ("gru", 16, 1, 256),
+          ("lstm", 4, 1, 256), ("lstm", 32, 1, 256), ("lstm", 8, 1, 256), ("lstm", 16, 1, 128), ("gru", 8, 1, 64),
+          ("lstm", 16, 2, 64)]
+for cell, T, B, H in POINTS:
     G = {"lstm": 4, "gru": 3}[cell]
     x = rng.standard_normal((T, B, H), dtype=np.float32)
     w = gc.prepack(rng.standard_normal((G * H, H), dtype=np.float32) * .05)

@@ -593,19 +593,10 @@ def _parallel(work):
     return work >= config.CPU_GEMM_PARALLEL_MIN_WORK and threads_free()
 
 
-def few_rows(M, K, N, itemsize, kept=False):
-    """Whether matmul's product of M rows [M, K] and N columns packs its rows (a^T), not b: fewer than a row block
-    of rows, and fewer rows than columns; and where b's panels are kept (`kept`: a prepacked weight), only for a
-    product on the threads (gemm's rule) whose rows fill whole vectors. Packing a^T instead of b saves the copy of
-    b; kept panels cost none, and reading them beat the few-rows way (its transposes, and the lanes its last vector
-    leaves empty) except on the threads with whole vectors, where they tied or lost. Prepacked weights, T B=1,
-    forward (forward+backward), us: LSTM T=16 H=64 26.2 -> 25.6 (66.5 -> 59.8), T=4 H=256 67 -> 48-61
-    (172 -> 133), GRU T=8 H=64 18.1 -> 16.2; on the kept panels for every few-rows product, LSTM T=16 H=256 and
-    H=512 ran up to 25% slower (benchmarks/results/probes_session31.txt). Session 21 had measured the whole
-    LSTM forward at T=16 B=1 70 / 323 us (H = 64 / 256) on the kept panels against 61 / 261 packing x^T."""
-    if M >= config.CPU_ROW_BLOCK or M >= N:
-        return False
-    return not kept or (_parallel(M * N * K) and M % (VECTOR_BYTES // itemsize) == 0)
+def few_rows(M, N):
+    """Whether matmul's product of M rows and N columns may pack its rows (a^T), not b: fewer than a row block of
+    rows, and fewer rows than columns (matmul_way then decides for b's kept panels)."""
+    return M < config.CPU_ROW_BLOCK and M < N
 
 
 # how matmul makes a product (matmul_way): on packed a^T (few_rows), on b = W^T packed by the threads that read it
@@ -623,9 +614,18 @@ def matmul_way(M, K, N, itemsize, a_transposed, b_transposed, own, kept=False):
     uncachable)."""
     PW = PANEL_BYTES // itemsize
     rows = config.CPU_ROW_BLOCK
-    if few_rows(M, K, N, itemsize, kept):
-        return (FEW_ROWS, _parallel(M * N * K), _k_block(-(-M // PW) * K * PANEL_BYTES, K),
-                pack_threads(M * K * itemsize, M, itemsize, a_transposed), 0, rows)
+    if few_rows(M, N):
+        # Packing a^T instead of b saves the copy of b. Where b's panels are kept (a prepacked weight) they cost
+        # none, and reading them beat the few-rows way (its transposes, and the lanes its last vector leaves
+        # empty) except on the threads with whole vectors, where they tied or lost. Prepacked weights, B=1,
+        # forward (forward+backward), us: LSTM T=16 H=64 26.2 -> 25.6 (66.5 -> 59.8), T=4 H=256 67 -> 48-61
+        # (172 -> 133), GRU T=8 H=64 18.1 -> 16.2; on the kept panels for every few-rows product, LSTM T=16 H=256
+        # and H=512 ran up to 25% slower (benchmarks/results/probes_session31.txt). Session 21 had measured the
+        # whole LSTM forward at T=16 B=1 70 / 323 us (H = 64 / 256) on them against 61 / 261 packing x^T.
+        parallel = _parallel(M * N * K)
+        if not kept or (parallel and M % (VECTOR_BYTES // itemsize) == 0):
+            return (FEW_ROWS, parallel, _k_block(-(-M // PW) * K * PANEL_BYTES, K),
+                    pack_threads(M * K * itemsize, M, itemsize, a_transposed), 0, rows)
     if own and b_transposed and _owned_panels(M, N, K, itemsize):
         return OWNED, True, K, 0, num_threads(), rows
     return gemm_way(M, K, N, itemsize, b_transposed)
