@@ -2,7 +2,7 @@
 the best of five 0.3 s windows' median us per call, one line per run. OLD_RULE=1 gives cpu_common.matmul_way its rule
 before session 31 (a prepacked weight's kept panels never read below a row block of rows); run both in turn.
 Run: [OLD_RULE=1] [FB=1] python benchmarks/probes/prepacked_few_rows.py"""
-import sys, os, statistics, time
+import os, statistics, time
 import numpy as np, gatecore as gc
 from gatecore import cpu_common as cc
 if os.environ.get("OLD_RULE"):
