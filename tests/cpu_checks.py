@@ -71,6 +71,26 @@ def check_single_sequence_on_whole_panels(cell, opts):
             check_against_references(cell, problem, reverse, opts)
 
 
+def check_single_sequence_split_on_panels(cell, opts, monkeypatch):
+    """A single sequence whose W_hh takes config.CPU_PACKED_MIN_WEIGHT_BYTES or more (lowered here) and too many
+    weights for one thread (CPU_PARALLEL_MIN_WEIGHTS, lowered): its loop reads packed panels, its hidden units
+    split over the threads where there are two, each thread a range of units in each gate (not whole rows of
+    panels), against the references, forward and backward, float32 and float64, both directions."""
+    from gatecore import cpu_common
+    monkeypatch.setattr(config, "CPU_PACKED_MIN_WEIGHT_BYTES", 1)
+    monkeypatch.setattr(config, "CPU_PARALLEL_MIN_WEIGHTS", 1)
+    T, H = config.CPU_PACKED_MIN_STEPS + 1, 160            # two and a half panels of float32 a gate
+    G = support.GATES[cell]
+    for dtype in (np.float32, np.float64):
+        problem = support.random_problem(cell, T, 1, 3, H, dtype, seed=17, scale=0.1)
+        P = cpu_common.panels(problem["w_hh"], T, 1)
+        assert P.shape[0] >= 2, "not the packed path"
+        split = cpu_common.step_split(1, G, H, H, panel=cpu_common.panel_units(P), itemsize=P.itemsize)
+        assert split > 1 or not cpu_common.threads_free(), "not split by units"
+        for reverse in (False, True):
+            check_against_references(cell, problem, reverse, opts)
+
+
 def check_zigzag(cell, opts):
     """Recurrent weights of config.CPU_ZIGZAG_MIN_BYTES or more, so that the forward's odd steps walk them down
     (cpu_common.zigzag), forward and backward: a single sequence (W_hh's rows, split over the threads by units)

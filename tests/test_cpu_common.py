@@ -34,6 +34,23 @@ def test_forward_with_weights_past_the_limit_splits_units_backward_keeps_rows(tw
     assert cpu_common.step_split(many - 1, 4, 257, 257, itemsize=4) > 1
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_single_sequence_packs_small_or_large_weights_from_enough_steps(dtype):
+    """packs(): B >= 2 from two steps; B = 1 from CPU_PACKED_MIN_STEPS steps when W_hh stays on one thread
+    (CPU_PARALLEL_MIN_WEIGHTS) or takes CPU_PACKED_MIN_WEIGHT_BYTES or more, W_hh's rows in between. Whatever the
+    thread count."""
+    itemsize = np.dtype(dtype).itemsize
+    steps = config.CPU_PACKED_MIN_STEPS
+    small = np.zeros((4, config.CPU_PARALLEL_MIN_WEIGHTS // 4 - 1), dtype)
+    middle = np.zeros((4, config.CPU_PARALLEL_MIN_WEIGHTS // 4), dtype)
+    large = np.zeros((4, -(-config.CPU_PACKED_MIN_WEIGHT_BYTES // (4 * itemsize))), dtype)
+    assert middle.nbytes < config.CPU_PACKED_MIN_WEIGHT_BYTES <= large.nbytes
+    assert all(cpu_common.packs(w, 2, 2) and not cpu_common.packs(w, 1, 2) for w in (small, middle, large))
+    assert [cpu_common.packs(w, steps, 1) for w in (small, middle, large)] == [True, False, True]
+    assert not any(cpu_common.packs(w, steps - 1, 1) for w in (small, middle, large))
+    assert not cpu_common.packs(large[:, 1:], steps, 1), "four weights under the bytes: rows"
+
+
 def test_num_threads_follows_set_num_threads_on_each_thread(two_threads):
     import threading
     threads = numba.get_num_threads()

@@ -86,6 +86,15 @@ CPU_ROW_SPLIT_ANY_WEIGHTS_ROWS = int(os.environ.get("GATECORE_CPU_ROW_SPLIT_ANY_
 CPU_ALIGN_MIN_STEPS = int(os.environ.get("GATECORE_CPU_ALIGN_MIN_STEPS", 128))
 # A single sequence's recurrent product runs on packed W_hh from this many steps up (cpu_common.panels)
 CPU_PACKED_MIN_STEPS = 32
+# ... when W_hh is small enough to stay on one thread (CPU_PARALLEL_MIN_WEIGHTS), or this many bytes or more: the
+# panels of a thread's share then stream faster than its rows do (cpu_dots). Forward, B=1, 2 threads, 2-vCPU AMD
+# EPYC Zen 5 (1 MB L2 a core), rows vs panels toggled in one process, alternating, median ms (share of pairs the
+# panels won; benchmarks/probes/packs_ab.py, probes_session32.txt): float32 LSTM H=512 (4 MB) T=128 3.12 -> 2.71
+# (99%), T=512 14.2 -> 11.5 (97%), T=16 even; GRU H=512 T=512 9.78 -> 8.17 (98%); RNN H=512 (1 MB) T=128 0.73 ->
+# 0.53 (100%); LSTM H=1024 T=128 21.7 -> 13.3 (100%); LSTM H=256 (1 MB) T=128 0.76 -> 0.74 (88%); float64 LSTM
+# H=256 T=128 2.21 -> 1.93 (98%), GRU H=256 1.54 -> 1.19 (99%). Below it: float32 LSTM H=192 (590 kB) T=128 0.69
+# -> 0.75 (2%), GRU H=256 (786 kB) T=32 0.22 -> 0.24 (13%), T=128 0.60 -> 0.59 (79%)
+CPU_PACKED_MIN_WEIGHT_BYTES = int(os.environ.get("GATECORE_CPU_PACKED_MIN_WEIGHT_BYTES", 1 << 20))
 # A forward loop whose recurrent weights (W_hh, or its panels) take this many bytes or more walks them back down on odd
 # steps (cpu_common.recurrent_products): what the last step read last is still in L2 and is read first. Same bits
 # (each output's sum does not depend on the order of the outputs).

@@ -273,16 +273,18 @@ def panels(w, T, B):
     """The packed panels of w^T (gatecore.cpu_packed) that a forward loop of T steps over B sequences
     multiplies with, or none (shape (0, 0, 0)), and then products() reads w's rows as they are: for a single
     step, where packing (about 1-2 ns per weight) costs more than it saves, and for a single sequence unless it
-    has config.CPU_PACKED_MIN_STEPS steps and w is small enough to stay on one thread
-    (config.CPU_PARALLEL_MIN_WEIGHTS; a row then takes four panels at once, cpu_packed.packed_rows: config). So a
-    call's result depends on T, B and w's size, never on the thread count. A backward loop always packs, in place
+    has config.CPU_PACKED_MIN_STEPS steps and w is either small enough to stay on one thread
+    (config.CPU_PARALLEL_MIN_WEIGHTS; a row then takes four panels at once, cpu_packed.packed_rows: config) or
+    large enough that each thread's share of panels streams faster than its rows (config.
+    CPU_PACKED_MIN_WEIGHT_BYTES). So a call's result depends on T, B and w's size, never on the thread count. A backward loop always packs, in place
     of the transposed copy of w it needs otherwise. Made once for a prepacked w (gatecore.prepacked)."""
     return transposed_panels(w) if packs(w, T, B) else none(w.dtype, 3)
 
 
 def packs(w, T, B):
     """Whether panels(w, T, B) packs w^T (its docstring says when)."""
-    return T >= 2 and (B >= 2 or (T >= config.CPU_PACKED_MIN_STEPS and w.size < config.CPU_PARALLEL_MIN_WEIGHTS))
+    return T >= 2 and (B >= 2 or (T >= config.CPU_PACKED_MIN_STEPS and (
+        w.size < config.CPU_PARALLEL_MIN_WEIGHTS or w.size * w.itemsize >= config.CPU_PACKED_MIN_WEIGHT_BYTES)))
 
 
 def transposed_panels(w):

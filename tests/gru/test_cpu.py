@@ -20,6 +20,11 @@ def test_single_sequence_on_whole_panels(vid):
 
 
 @pytest.mark.parametrize("vid", VARIANTS)
+def test_single_sequence_split_on_panels(monkeypatch, vid):
+    cpu_checks.check_single_sequence_split_on_panels("gru", VARIANTS[vid], monkeypatch)
+
+
+@pytest.mark.parametrize("vid", VARIANTS)
 def test_weights_walked_down_on_odd_steps(vid):
     cpu_checks.check_zigzag("gru", VARIANTS[vid])
 

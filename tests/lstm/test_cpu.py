@@ -24,6 +24,10 @@ def test_single_sequence_on_whole_panels():
     cpu_checks.check_single_sequence_on_whole_panels("lstm", OPTS)
 
 
+def test_single_sequence_split_on_panels(monkeypatch):
+    cpu_checks.check_single_sequence_split_on_panels("lstm", OPTS, monkeypatch)
+
+
 def test_weights_walked_down_on_odd_steps():
     cpu_checks.check_zigzag("lstm", OPTS)
 
