@@ -223,3 +223,78 @@ def test_nan_and_inf_stay_in_their_batch_row(backend, cell, opts, where, value):
         assert np.isnan(outs["y"][first:, bad_row]).all(), "NaN did not propagate through its row"
     else:
         assert not np.array_equal(outs["y"][first:, bad_row], ref_outs["y"][first:, bad_row])
+
+
+_VARIANTS = ["f64", "shape", "rows", "fortran", "list", "int", "view", "none"]
+
+
+def _variant(a, how):
+    """a as one of _VARIANTS makes it: another dtype, shape or layout, not an ndarray, or None."""
+    if how == "f64":
+        return a.astype(np.float64 if a.dtype == np.float32 else np.float32)
+    if how == "shape":
+        return np.ascontiguousarray(a[..., :-1]) if a.shape[-1] > 1 else np.concatenate([a, a], -1)
+    if how == "rows":
+        return np.ascontiguousarray(a[:-1]) if a.shape[0] > 1 else np.concatenate([a, a])
+    if how == "fortran":
+        return np.asfortranarray(a) if a.ndim > 1 else a[::-1].copy()[::-1]
+    if how == "list":
+        return a.tolist()
+    if how == "int":
+        return a.astype(np.int32)
+    if how == "view":
+        return a.view(type("Sub", (np.ndarray,), {}))
+    return None
+
+
+def _odd_calls(cell, dtype):
+    """(what changed, arguments) for _common: a plain call, each argument changed each way (_VARIANTS), and
+    calls that only a whole check tells apart: gate rows not a multiple of G with W_hh to match, one bias alone,
+    lengths, reverse given as other than a bool."""
+    G = support.GATES[cell]
+    p = support.random_problem(cell, T, B, I, H, dtype)
+    names = ["x", "w_ih", "w_hh", "b_ih", "b_hh", "h0"] + (["c0"] if cell == "lstm" else [])
+    plain = {n: p[n] for n in names}
+    yield "plain", plain
+    for name in names:
+        for how in _VARIANTS:
+            yield f"{name} {how}", {**plain, name: _variant(p[name], how)}
+    if G > 1:
+        w_ih = np.zeros((G * H + 1, I), dtype)
+        yield "rows not a multiple of G", {**plain, "w_ih": w_ih, "w_hh": np.zeros((G * H + 1, H), dtype),
+                                           "b_ih": None, "b_hh": None}
+    yield "b_ih alone", {**plain, "b_hh": None}
+    yield "no biases", {**plain, "b_ih": None, "b_hh": None}
+    yield "no states", {**plain, "h0": None, "c0": None}
+    for reverse in (True, np.bool_(True), 1, "yes"):
+        yield f"reverse {reverse!r}", {**plain, "reverse": reverse}
+    yield "lengths", {**plain, "lengths": [T, T - 1]}
+    yield "lengths full", {**plain, "lengths": np.array([T, T])}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("cell", CELLS)
+def test_the_short_path_of_validation_returns_what_the_full_path_returns(cell, dtype, monkeypatch):
+    """api._plain takes a well-formed call's arguments in one pass: wherever it does, the full checks (_plain
+    declining) give the same result, the same objects; wherever the full checks raise or convert, it declines;
+    and it takes the plain call, with or without biases and states, reverse or not."""
+    from gatecore import api
+    taken = []
+    for what, a in _odd_calls(cell, dtype):
+        call = (cell, a["x"], a["w_ih"], a["w_hh"], a["b_ih"], a["b_hh"], a["h0"], a.get("c0"),
+                a.get("lengths"), a.get("reverse", False))
+        short = api._plain(*call, "cpu", None)
+        with monkeypatch.context() as m:
+            m.setattr(api, "_plain", lambda *args: None)
+            try:
+                full = api._common(*call, None)
+            except (TypeError, ValueError):
+                assert short is None, what
+                continue
+        if short is not None:
+            taken.append(what)
+            assert len(short) == len(full), what
+            for s, f in zip(short, full):
+                assert s is f if isinstance(s, np.ndarray) or isinstance(f, np.ndarray) else \
+                    type(s) is type(f) and s == f, what
+    assert {"plain", "no biases", "no states", "reverse True", "x rows"} <= set(taken), taken

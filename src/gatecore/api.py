@@ -83,9 +83,39 @@ def _lengths(lengths, T, B):
     return arr.astype(np.int64) if arr.dtype != np.int64 or not arr.flags.c_contiguous else arr
 
 
+def _plain(cell, x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, reverse, backend, w_hr):
+    """_common's result for the commonest well-formed call, in one pass, else None: C-contiguous host ndarrays of
+    one float dtype the backend computes in, no lengths, no projection, reverse a bool. Every check here is one of
+    _common's own; where any fails, _common's checks run in full and say what is wrong (a call of 1.0-1.2 us here
+    against 1.9-2.4 in full: LSTM T=16 B=1 H=64, probes_session32.txt)."""
+    if lengths is not None or w_hr is not None or type(x) is not _ndarray or type(w_ih) is not _ndarray \
+            or type(w_hh) is not _ndarray or (reverse is not False and reverse is not True):
+        return None
+    dtype = x.dtype
+    if dtype not in _backends.DTYPES[backend] or w_ih.dtype != dtype or w_hh.dtype != dtype or x.ndim != 3:
+        return None
+    T, B, I = x.shape
+    G = GATES[cell]
+    GH = w_ih.shape[0]
+    H = GH // G
+    if not (T > 0 and B > 0 and I > 0 and H > 0) or GH != G * H or w_ih.shape != (GH, I) or w_hh.shape != (GH, H) \
+            or T * B * max(I, GH) >= _MAX_ELEMENTS or GH * max(I, H) >= _MAX_ELEMENTS \
+            or (b_ih is None) != (b_hh is None) \
+            or not (x.flags.c_contiguous and w_ih.flags.c_contiguous and w_hh.flags.c_contiguous):
+        return None
+    for a, shape in ((b_ih, (GH,)), (b_hh, (GH,)), (h0, (B, H)), (c0, (B, H))):
+        if a is not None and (type(a) is not _ndarray or a.dtype != dtype or a.shape != shape
+                              or not a.flags.c_contiguous):
+            return None
+    return backend, x, w_ih, w_hh, b_ih, b_hh, h0, c0, None, reverse, None, (T, B, H, H), dtype
+
+
 def _common(cell, x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, reverse, backend, w_hr=None):
     """Validate one call; returns the normalised arguments and (T, B, R, H)."""
     backend = _backends.check_name(backend)
+    plain = _plain(cell, x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, reverse, backend, w_hr)
+    if plain is not None:
+        return plain
     x = _array("x", x, backend)
     w_ih = _array("w_ih", w_ih, backend)
     w_hh = _array("w_hh", w_hh, backend)
