@@ -87,6 +87,7 @@ def test_none_is_one_shared_empty_array_per_dtype_and_ndim(dtype):
         assert a.shape == (0,) * ndim and a.dtype == dtype and a.size == 0
         assert cpu_common.none(dtype, ndim) is a
     assert cpu_common.none(dtype, 1) is not cpu_common.none(dtype, 2)
+    assert cpu_common.none(np.dtype(dtype), 2) is cpu_common.none(np.dtype(dtype).name, 2) is cpu_common.none(dtype, 2)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

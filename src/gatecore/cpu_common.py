@@ -68,11 +68,11 @@ _NONE = {}
 def none(dtype, ndim):
     """A shared empty array (shape (0,) * ndim) standing for "no such operand" in a kernel call (no bias, no
     projection, no one-row inputs): one allocation per (dtype, ndim) instead of ~0.3 us at every call. Nothing
-    can be written into it."""
-    key = (np.dtype(dtype), ndim)
-    a = _NONE.get(key)
+    can be written into it. Kept under the dtype as given too (np.dtype() is ~0.1 us a call)."""
+    a = _NONE.get((dtype, ndim))
     if a is None:
-        a = _NONE[key] = np.zeros((0,) * ndim, dtype)
+        a = _NONE.setdefault((np.dtype(dtype), ndim), np.zeros((0,) * ndim, dtype))
+        _NONE[(dtype, ndim)] = a
     return a
 
 
