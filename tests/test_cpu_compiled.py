@@ -95,9 +95,10 @@ def test_compiled_forward_gives_the_bits_of_the_general_path(cell, kw, path, T, 
 
 # (how the projection is made, T, B, I, H, knobs): cpu_compiled.plan's six ways
 PROJECTIONS = [
-    (cpu_compiled.ONE_ROW, 1, 1, 6, 8, {}),
-    (cpu_compiled.FEW_ROWS, 2, 1, 6, 8, {}),
-    (cpu_compiled.FEW_ROWS, 16, 1, 6, 32, {"CPU_GEMM_PARALLEL_MIN_WORK": 0}),       # threaded product
+    (cpu_compiled.IN_LOOP, 1, 1, 6, 8, {}),
+    (cpu_compiled.IN_LOOP, 16, 1, 6, 32, {"CPU_PARALLEL_MIN_WEIGHTS": 0}),          # each thread its units' rows
+    (cpu_compiled.FEW_ROWS, 2, 2, 6, 8, {}),
+    (cpu_compiled.FEW_ROWS, 8, 2, 6, 32, {"CPU_GEMM_PARALLEL_MIN_WORK": 0}),        # threaded product
     (cpu_compiled.PACKED, 40, 2, 6, 8, {}),                                        # a row block of rows
     (cpu_compiled.PACKED, 40, 2, 6, 32, {"CPU_GEMM_PARALLEL_MIN_WORK": 0, "CPU_PACK_PARALLEL_MIN_BYTES": 0}),
     (cpu_compiled.OWNED, 8, 2, 6, None, {"CPU_GEMM_PARALLEL_MIN_WORK": 0, "CPU_ROW_BLOCK": 3}),
@@ -109,7 +110,8 @@ PROJECTIONS = [
 @pytest.mark.parametrize("cell, kw", CASES)
 @pytest.mark.parametrize("how, T, B, I, H, knobs", PROJECTIONS)
 def test_each_way_of_making_the_projection(cell, kw, how, T, B, I, H, knobs):
-    """The one-row call (made inside the step), the few-rows product (x^T packed), W_ih^T packed (from a row block
+    """A short single sequence (made at the loop's first step, on one thread or by each thread for its units),
+    the few-rows product (x^T packed), W_ih^T packed (from a row block
     of rows up; the pack and the product threaded), packed by the threads that read it, and fed by a second thread
     as the loop runs: plan() picks it, and compiled == general bit for bit, float32 and float64, lengths and
     reverse. (The threaded ways need two Numba threads.)"""
@@ -127,8 +129,9 @@ def test_each_way_of_making_the_projection(cell, kw, how, T, B, I, H, knobs):
 
 @pytest.mark.parametrize("cell, kw", [("lstm", {}), ("gru", {"linear_before_reset": True})])
 @pytest.mark.parametrize("T, B, knobs, how", [
-    (16, 1, {}, cpu_compiled.PACKED),            # few rows on one thread: on W_ih^T's kept panels
-    (16, 1, {"CPU_GEMM_PARALLEL_MIN_WORK": 0}, cpu_compiled.FEW_ROWS),   # on the threads, whole vectors: x^T packed
+    (16, 1, {}, cpu_compiled.IN_LOOP),           # a short single sequence: on W_ih's rows
+    (8, 2, {}, cpu_compiled.PACKED),             # few rows on one thread: on W_ih^T's kept panels
+    (8, 2, {"CPU_GEMM_PARALLEL_MIN_WORK": 0}, cpu_compiled.FEW_ROWS),    # on the threads, whole vectors: x^T packed
     (40, 2, {}, cpu_compiled.PACKED),            # on W_ih^T's kept panels
     (70, 1, {"CPU_FEED_MIN_WORK": 0}, cpu_compiled.FED)])
 def test_prepacked_weights(cell, kw, T, B, knobs, how):
@@ -143,7 +146,7 @@ def test_prepacked_weights(cell, kw, T, B, knobs, how):
     assert [p[3][0] for p in plans["forward"]] == [how] * 2
     kept_hh = cpu_common.packs(arrays["w_hh"], T, B)                                  # W_hh's kept panels
     assert all(p[1] == 0 and (p[2].size > 0) == kept_hh for p in plans["forward"])
-    if how != cpu_compiled.FEW_ROWS:
+    if how not in (cpu_compiled.FEW_ROWS, cpu_compiled.IN_LOOP):
         assert all(p[3][2].size > 0 for p in plans["forward"])                                     # W_ih's kept panels
     _assert_same_bits(got, want)
 

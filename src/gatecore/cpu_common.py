@@ -363,7 +363,7 @@ def time_chunks(x, y, lengths, reverse, width, need_tape):
     depend on how many rows it has (gemm) and a chunk runs the same steps with the state carried in hbuf and c.
     Views: x[t0:t1], y[t0:t1] and each row's steps left, clipped to the chunk (a reverse pass only when every
     sequence is full: else its rows read different times at one step). A chunk of one step of one row would
-    take step_inputs' one-row path, other bits: the last chunk is never one step long."""
+    take step_inputs' one-row path unless the whole call does (in_loop): the caller decides for the whole call."""
     T, B, _ = x.shape
     step_bytes = B * width * x.itemsize
     if need_tape or T * step_bytes <= config.CPU_CHUNK_MIN_BYTES or (reverse and lengths.min() < T):
@@ -816,36 +816,57 @@ def input_projection(x, w_ih, bias, P_ih=None, line_aligned=False):
     return gemm(rows, P_ih, w_ih.shape[0], bias, out).reshape(T, B, -1)
 
 
-def step_inputs(x, w_ih, bias, P_ih=None, line_aligned=False):
+def projects_in_loop(T, B):
+    """Whether a forward over T steps of B sequences leaves its input projection to its time loop (step_inputs):
+    a single sequence of fewer than config.CPU_PACKED_MIN_STEPS steps, which reads W_hh's rows as they are
+    (panels()) and so has no bits to keep equal to a batch's rows; its few rows' projection on W_ih's rows
+    (cpu_dots, four rows of x a pass) beat the few-rows GEMM's transposes (probes_session32.txt)."""
+    return B == 1 and T < config.CPU_PACKED_MIN_STEPS
+
+
+def step_inputs(x, w_ih, bias, P_ih=None, line_aligned=False, in_loop=None):
     """(gates, x1, w1, bias1) for a kernel: gates [T, B, G*H] holds W_ih x_t + bias (input_projection), except
-    for a one-row call (T = B = 1, a decoding loop's step), where the kernel computes it inside the step
-    (one_step_inputs) from x1 [B, I], w1 = w_ih and bias1 = bias (else all three empty): one pass over the
-    weights with `products`, split over the threads with the recurrent product, instead of packing w_ih for one
-    row. From two rows up gemm's rows do not depend on the row count, which keeps batch blocks of two or more
-    rows bitwise equal to the whole call. P_ih: pack(w_ih^T) when the caller made it once for several calls
-    (time_chunks), passed on to input_projection."""
+    where in_loop (projects_in_loop() for the whole call; None: for x's shape), where the kernel computes it at its
+    first step (one_step_inputs) from x1 [T*B, I], w1 = w_ih and bias1 = bias (else all three empty): products on
+    W_ih's rows, each thread its own units' rows, instead of packing x or w_ih for a few rows. Elsewhere gemm's
+    rows do not depend on the row count, which keeps batch blocks of two or more rows bitwise equal to the whole
+    call, and the time chunks of a call equal to the call in one piece (the chunks of a call that projects in its
+    loop do so too: cpu_dots' rows do not depend on the row count either). P_ih:
+    pack(w_ih^T) when the caller made it once for several calls (time_chunks), passed on to input_projection.
+    line_aligned: gates start on a cache line."""
     T, B, I = x.shape
-    if T * B == 1 and x.flags.c_contiguous and w_ih.flags.c_contiguous:
+    if in_loop is None:
+        in_loop = projects_in_loop(T, B)
+    if in_loop and x.flags.c_contiguous and w_ih.flags.c_contiguous:
         bias1 = none(x.dtype, 1) if bias is None else bias
-        return np.empty((1, B, w_ih.shape[0]), x.dtype), x.reshape(B, I), plain(w_ih), bias1
+        gates = (aligned if line_aligned else np.empty)((T, B, w_ih.shape[0]), x.dtype)
+        return gates, x.reshape(T * B, I), plain(w_ih), bias1
     empty = none(x.dtype, 2)
     return input_projection(x, w_ih, bias, P_ih, line_aligned), empty, empty, none(x.dtype, 1)
 
 
 @inline
-def one_step_inputs(gates, x1, w1, bias1, G, H, u0, u1, b0, b1):
-    """gates[0] = x1 W1^T + bias1 for units [u0, u1) of each of the G gate blocks and rows [b0, b1) when
-    step_inputs left it to the kernel (w1 not empty)."""
-    if w1.shape[0] == 0:
+def one_step_inputs(gates, x1, w1, bias1, G, H, u0, u1, b0, b1, k):
+    """gates[t] = x1[t*B:(t+1)*B] W1^T + bias1 for every t, units [u0, u1) of each of the G gate blocks and rows
+    [b0, b1), at the loop's first step (k = 0), when step_inputs left it to the kernel (w1 not empty): every time
+    step's rows in one products() call where the rows are all of B (four rows of x a pass over W1's rows)."""
+    if w1.shape[0] == 0 or k > 0:
         return
-    g0 = gates[0]
+    T, B, GH = gates.shape
+    g2 = gates.reshape((T * B, GH))
     for g in range(G):
-        products(g0, w1, x1, g * H + u0, g * H + u1, b0, b1)
+        n0, n1 = g * H + u0, g * H + u1
+        if b0 == 0 and b1 == B:
+            products(g2, w1, x1, n0, n1, 0, T * B)
+        else:
+            for t in range(T):
+                products(g2, w1, x1, n0, n1, t * B + b0, t * B + b1)
         if bias1.shape[0] > 0:
-            for b in range(b0, b1):
-                a, c = g0[b, g * H + u0:g * H + u1], bias1[g * H + u0:g * H + u1]
-                for j in range(u1 - u0):
-                    a[j] += c[j]
+            for t in range(T):
+                for b in range(b0, b1):
+                    a, c = g2[t * B + b, n0:n1], bias1[n0:n1]
+                    for j in range(n1 - n0):
+                        a[j] += c[j]
 
 
 def chunks(B, G, H, R, min_weights, panel, threads):

@@ -33,10 +33,11 @@ import numpy as np
 from . import config, cpu_common as cc, cpu_feed, cpu_packed, cpu_sync
 from .prepacked import is_prepacked
 
-# how inputs() makes the projection: in the step (a single row: cpu_common.step_inputs), by a second thread as the
-# loop runs (gatecore.cpu_feed), or as cpu_common.matmul would (planned_matmul: its FEW_ROWS, OWNED or PACKED way)
+# how inputs() makes the projection: at the loop's first step (a short single sequence: cpu_common.step_inputs),
+# by a second thread as the loop runs (gatecore.cpu_feed), or as cpu_common.matmul would (planned_matmul: its
+# FEW_ROWS, OWNED or PACKED way)
 FEW_ROWS, OWNED, PACKED = cc.FEW_ROWS, cc.OWNED, cc.PACKED
-ONE_ROW, FED = 3, 4
+IN_LOOP, FED = 3, 4
 NO_LENGTHS = np.zeros(0, np.int64)      # _compiled_forward's lengths when every sequence is full
 
 
@@ -75,7 +76,7 @@ def _plan(x, w_ih, w_hh, G, R, lengths, reverse):
     Numba's allocator, not from cpu_pool) and it runs in one piece (at most config.CPU_CHUNK_MIN_BYTES: not in
     cpu_common.time_chunks). Else (split, hh, P_hh, projection): step_split's split; hh = 0 (P_hh: the kept
     panels of a prepacked W_hh, or none), else pack W_hh^T in the call on hh - 1 threads (0: this thread alone;
-    pack_threads()); projection = (how, way, P_ih, steps): how ONE_ROW, FED (steps per feeding task) or
+    pack_threads()); projection = (how, way, P_ih, steps): how IN_LOOP, FED (steps per feeding task) or
     matmul's way (way = cpu_common.matmul_way(), P_ih a prepacked W_ih's kept panels where it reads them)."""
     T, B, I = x.shape
     M, GH = T * B, w_ih.shape[0]
@@ -92,10 +93,12 @@ def _plan(x, w_ih, w_hh, G, R, lengths, reverse):
     split = cc.step_split(B, G, GH // G, R, panel=panel, itemsize=x.itemsize)
     prepacked = is_prepacked(w_ih)
     way = cc.matmul_way(M, I, GH, x.itemsize, cc.transposes(M, I), cc.transposes(GH, I), not prepacked, prepacked)
-    if cpu_feed.fed(split, x, GH, R, lengths, reverse):
+    if cc.projects_in_loop(T, B):
+        how, steps = IN_LOOP, 0
+    elif cpu_feed.fed(split, x, GH, R, lengths, reverse):
         how, steps = FED, max(1, config.CPU_FEED_ROWS // B)
     else:
-        how, steps = ONE_ROW if M == 1 else way[0], 0
+        how, steps = way[0], 0
     P_ih = cc.transposed_panels(w_ih) if prepacked and how in (FED, PACKED) else none3
     return split, hh, P_hh, (how, way, P_ih, steps)
 
@@ -116,8 +119,9 @@ def panels(m, hh, P):
 @numba.njit(**cc.JIT)
 def inputs(x, w_ih, bias, projection, idle):
     """cpu_feed.inputs as plan() found the general path would run it: (gates, x1, w1, bias1, feed), gates
-    [T, B, G*H] = x W_ih^T + bias (bias empty: none) and feed = idle (cpu_feed.idle); or for a single row
-    (T = B = 1) gates to be filled in the loop from x1 = x[0], w1 = w_ih and bias1 = bias; or gates to be filled
+    [T, B, G*H] = x W_ih^T + bias (bias empty: none) and feed = idle (cpu_feed.idle); or for a short single
+    sequence (cpu_common.projects_in_loop) gates to be filled at the loop's first step from x1 = x's rows, w1 = w_ih
+    and bias1 = bias; or gates to be filled
     by the feed (W_ih^T packed by its first task where not kept)."""
     how, way, P_ih, steps = projection
     T, B, I = x.shape
@@ -125,8 +129,8 @@ def inputs(x, w_ih, bias, projection, idle):
     rows = x.reshape((T * B, I))
     none2 = np.zeros((0, 0), x.dtype)
     none1 = np.zeros(0, x.dtype)
-    if how == ONE_ROW:
-        return np.empty((1, B, GH), x.dtype), rows, w_ih, bias, idle
+    if how == IN_LOOP:
+        return empty(T, B, GH, x), rows, w_ih, bias, idle
     if how == FED:
         pack = P_ih.shape[0] == 0
         P = cc.transposed_empty_panels(w_ih) if pack else P_ih

@@ -47,11 +47,14 @@ def fed(split, x, GH, R, lengths, reverse):
         and not (reverse and lengths is not None and lengths.min() < T)
 
 
-def inputs(x, w_ih, bias, P_ih, line_aligned, split, R, lengths, reverse):
+def inputs(x, w_ih, bias, P_ih, line_aligned, split, R, lengths, reverse, in_loop=None):
     """(gates, x1, w1, bias1, feed) for a forward loop: cpu_common.step_inputs and idle(), or, where fed(),
-    gates [T, B, G*H] to be filled in the loop and its feed (P_ih: pack(W_ih^T) when the caller has it)."""
-    if not fed(split, x, w_ih.shape[0], R, lengths, reverse):
-        return (*cc.step_inputs(x, w_ih, bias, P_ih, line_aligned), idle(x.dtype))
+    gates [T, B, G*H] to be filled in the loop and its feed (P_ih: pack(W_ih^T) when the caller has it). in_loop:
+    step_inputs' (cpu_common.projects_in_loop() of the whole call when x is one of its time chunks)."""
+    if in_loop is None:
+        in_loop = cc.projects_in_loop(x.shape[0], x.shape[1])
+    if in_loop or not fed(split, x, w_ih.shape[0], R, lengths, reverse):
+        return (*cc.step_inputs(x, w_ih, bias, P_ih, line_aligned, in_loop), idle(x.dtype))
     T, B, I = x.shape
     GH = w_ih.shape[0]
     w = plain(w_ih)

@@ -41,7 +41,7 @@ def _forward_units(u0, u1, b0, b1, k, gates, hn, y, w_hh, P_hh, b_hn, rec, h_pre
                    x1, w1, bias1):
     """Units u0..u1-1 of step k, batch rows b0..b1-1. lbr: the whole cell; else the first pass (r, z, r*h)."""
     H = h_prev.shape[1]
-    cc.one_step_inputs(gates, x1, w1, bias1, 3, H, u0, u1, b0, b1)
+    cc.one_step_inputs(gates, x1, w1, bias1, 3, H, u0, u1, b0, b1, k)
     cc.gate_products(rec, w_hh, P_hh, h_prev, 3 if lbr else 2, H, u0, u1, b0, b1, k)
     for b in range(b0, b1):
         n_b = lengths[b]
@@ -358,9 +358,11 @@ def _general_forward(x, w_ih, w_hh, b_ih, b_hh, h0, lengths, reverse, lbr, need_
     y = cc.outputs((T, B, H), x.dtype, given_lengths, threaded)
     hbuf = cc.initial_state(h0, B, H, x.dtype, threaded)
     runs = cc.time_chunks(x, y, lengths, reverse, 3 * H, need_tape)
+    in_loop = cc.projects_in_loop(T, B)              # for the whole call, not each chunk
     P_ih = cc.input_weights(w_ih, runs)
     for x_c, y_c, lengths_c in runs:
-        gates, x1, w1, bias1, feed = cpu_feed.inputs(x_c, w_ih, bias, P_ih, threaded, split, H, lengths_c, reverse)
+        gates, x1, w1, bias1, feed = cpu_feed.inputs(x_c, w_ih, bias, P_ih, threaded, split, H, lengths_c, reverse,
+                                                    in_loop)
         h_n = _forward_loop(gates, hn, hp, y_c, hbuf, cc.plain(w_hh), P_hh, b_hn, lengths_c, reverse, lbr,
                             split, x1, w1, bias1, feed)
     return y, h_n.copy(), gates, hn, hp, lengths

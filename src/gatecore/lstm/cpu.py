@@ -42,7 +42,7 @@ def _forward_units(u0, u1, b0, b1, k, gates, cp, cs, y, w_hh, P_hh, rec, h_prev,
     update and the tape (cell.state). One loop of both kept ~13 arrays and the activations' ~15 constants live:
     AVX2's 16 vector registers spilled, and at B=8 H=64 the cell took 2.6 us a step, 2.2 as two loops."""
     H = c.shape[1]
-    cc.one_step_inputs(gates, x1, w1, bias1, 4, H, u0, u1, b0, b1)
+    cc.one_step_inputs(gates, x1, w1, bias1, 4, H, u0, u1, b0, b1, k)
     cc.gate_products(rec, w_hh, P_hh, h_prev, 4, H, u0, u1, b0, b1, k)
     for b in range(b0, b1):
         n = lengths[b]
@@ -350,9 +350,11 @@ def _general_forward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, reverse, w_hr, 
     c = cc.state_or_zeros(c0, B, H, x.dtype, threaded)
     w_hr_k = cc.none(x.dtype, 2) if w_hr is None else cc.plain(w_hr)
     runs = cc.time_chunks(x, y, lengths, reverse, 4 * H, need_tape)
+    in_loop = cc.projects_in_loop(T, B)              # for the whole call, not each chunk
     P_ih = cc.input_weights(w_ih, runs)
     for x_c, y_c, lengths_c in runs:
-        gates, x1, w1, bias1, feed = cpu_feed.inputs(x_c, w_ih, bias, P_ih, threaded, split, R, lengths_c, reverse)
+        gates, x1, w1, bias1, feed = cpu_feed.inputs(x_c, w_ih, bias, P_ih, threaded, split, R, lengths_c, reverse,
+                                                    in_loop)
         h_n = _forward_loop(gates, cp, cs, hp, y_c, hbuf, c, cc.plain(w_hh), P_hh, w_hr_k, P_hr, lengths_c, reverse,
                             split, x1, w1, bias1, feed)
     return y, h_n.copy(), c, gates, cp, cs, hp, lengths

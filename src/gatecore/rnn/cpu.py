@@ -31,7 +31,7 @@ _ACT = {"tanh": cell.TANH, "relu": cell.RELU}
 
 def _forward_units(u0, u1, b0, b1, k, a, hp, w_hh, P_hh, rec, h_prev, h_next, lengths, reverse, act, x1, w1, bias1):
     """Units u0..u1-1 of step k, batch rows b0..b1-1: h_t = act(a + W_hh h_{t-1}) over a[t, b] in place."""
-    cc.one_step_inputs(a, x1, w1, bias1, 1, w_hh.shape[0], u0, u1, b0, b1)
+    cc.one_step_inputs(a, x1, w1, bias1, 1, w_hh.shape[0], u0, u1, b0, b1, k)
     cc.recurrent_products(rec, w_hh, P_hh, h_prev, u0, u1, b0, b1, cc.zigzag(w_hh, P_hh, k))
     for b in range(b0, b1):
         n = lengths[b]
