@@ -275,16 +275,17 @@ def panels(w, T, B):
     step, where packing (about 1-2 ns per weight) costs more than it saves, and for a single sequence unless it
     has config.CPU_PACKED_MIN_STEPS steps and w is either small enough to stay on one thread
     (config.CPU_PARALLEL_MIN_WEIGHTS; a row then takes four panels at once, cpu_packed.packed_rows: config) or
-    large enough that each thread's share of panels streams faster than its rows (config.
-    CPU_PACKED_MIN_WEIGHT_BYTES). So a call's result depends on T, B and w's size, never on the thread count. A backward loop always packs, in place
-    of the transposed copy of w it needs otherwise. Made once for a prepacked w (gatecore.prepacked)."""
+    large enough that each thread's share of panels streams faster than its rows
+    (config.CPU_PACKED_MIN_WEIGHT_BYTES). So a call's result depends on T, B and w's size, never on the thread
+    count. A backward loop always packs, in place of the transposed copy of w it needs otherwise. Made once for a
+    prepacked w (gatecore.prepacked)."""
     return transposed_panels(w) if packs(w, T, B) else none(w.dtype, 3)
 
 
 def packs(w, T, B):
     """Whether panels(w, T, B) packs w^T (its docstring says when)."""
     return T >= 2 and (B >= 2 or (T >= config.CPU_PACKED_MIN_STEPS and (
-        w.size < config.CPU_PARALLEL_MIN_WEIGHTS or w.size * w.itemsize >= config.CPU_PACKED_MIN_WEIGHT_BYTES)))
+        w.size < config.CPU_PARALLEL_MIN_WEIGHTS or w.nbytes >= config.CPU_PACKED_MIN_WEIGHT_BYTES)))
 
 
 def transposed_panels(w):
@@ -362,8 +363,9 @@ def time_chunks(x, y, lengths, reverse, width, need_tape):
     the OS at each call: 0.11-0.15 ms a MB here to fault its pages in). Same results: a projection's rows do not
     depend on how many rows it has (gemm) and a chunk runs the same steps with the state carried in hbuf and c.
     Views: x[t0:t1], y[t0:t1] and each row's steps left, clipped to the chunk (a reverse pass only when every
-    sequence is full: else its rows read different times at one step). A chunk of one step of one row would
-    take step_inputs' one-row path unless the whole call does (in_loop): the caller decides for the whole call."""
+    sequence is full: else its rows read different times at one step). The caller decides step_inputs'
+    in-loop projection for the whole call (projects_in_loop), so no chunk takes another way than the call in one
+    piece; the last chunk is never one step long."""
     T, B, _ = x.shape
     step_bytes = B * width * x.itemsize
     if need_tape or T * step_bytes <= config.CPU_CHUNK_MIN_BYTES or (reverse and lengths.min() < T):
@@ -831,9 +833,9 @@ def step_inputs(x, w_ih, bias, P_ih=None, line_aligned=False, in_loop=None):
     W_ih's rows, each thread its own units' rows, instead of packing x or w_ih for a few rows. Elsewhere gemm's
     rows do not depend on the row count, which keeps batch blocks of two or more rows bitwise equal to the whole
     call, and the time chunks of a call equal to the call in one piece (the chunks of a call that projects in its
-    loop do so too: cpu_dots' rows do not depend on the row count either). P_ih:
-    pack(w_ih^T) when the caller made it once for several calls (time_chunks), passed on to input_projection.
-    line_aligned: gates start on a cache line."""
+    loop do so too: cpu_dots' rows do not depend on the row count either). P_ih: pack(w_ih^T) when the caller
+    made it once for several calls (time_chunks), passed on to input_projection. line_aligned: gates start on a
+    cache line."""
     T, B, I = x.shape
     if in_loop is None:
         in_loop = projects_in_loop(T, B)

@@ -121,8 +121,7 @@ def inputs(x, w_ih, bias, projection, idle):
     """cpu_feed.inputs as plan() found the general path would run it: (gates, x1, w1, bias1, feed), gates
     [T, B, G*H] = x W_ih^T + bias (bias empty: none) and feed = idle (cpu_feed.idle); or for a short single
     sequence (cpu_common.projects_in_loop) gates to be filled at the loop's first step from x1 = x's rows, w1 = w_ih
-    and bias1 = bias; or gates to be filled
-    by the feed (W_ih^T packed by its first task where not kept)."""
+    and bias1 = bias; or gates to be filled by the feed (W_ih^T packed by its first task where not kept)."""
     how, way, P_ih, steps = projection
     T, B, I = x.shape
     GH = w_ih.shape[0]
