@@ -92,10 +92,12 @@ def _new_gate_units(u0, u1, b0, b1, k, gates, y, w_hh, P_hh, rec, h_prev, h_next
                 hx_b[j] = h
 
 
-def _cell_grads(u0, u1, b0, b1, k, gates, hn, hp, dy, dh, dxp, dhn, da_rz, da_n, dd, lengths, reverse, lbr):
+def _cell_grads(u0, u1, b0, b1, k, gates, hn, hp, dy, dh, dxp, dhn, da_rz, da_n, dd, lengths, reverse, lbr, s):
     """Pointwise backward for units u0..u1-1 and batch rows b0..b1-1 of step k: dxp, the n-column of dhp, the
-    direct path dd = z*dh. lbr=False: only z and n (r needs W_hn^T da_n first; see _reset_grads)."""
+    direct path dd = z*dh. lbr=False: only z and n (r needs W_hn^T da_n first; see _reset_grads). UNITS units at a
+    time through the scratch s [5 * UNITS] (da_r, da_z, da_n, dh_n, dd), as _forward_units."""
     H = dh.shape[1]
+    C = cc.UNITS
     for b in range(b0, b1):
         n_b = lengths[b]
         if k >= n_b:
@@ -106,38 +108,49 @@ def _cell_grads(u0, u1, b0, b1, k, gates, hn, hp, dy, dh, dxp, dhn, da_rz, da_n,
             continue
         t = cc.time_of(k, n_b, reverse)
         a, d = gates[t, b], dxp[t, b]
-        r_, z_, n_ = a[u0:u1], a[H + u0:H + u1], a[2 * H + u0:2 * H + u1]
-        d_r, d_z, d_n = d[u0:u1], d[H + u0:H + u1], d[2 * H + u0:2 * H + u1]
-        e_r, e_z, e_n = da_rz[b, u0:u1], da_rz[b, H + u0:H + u1], da_n[b, u0:u1]
-        hn_t, hp_t, dhn_t = hn[t, b, u0:u1], hp[t, b, u0:u1], dhn[t, b, u0:u1]
-        dh_b, dy_t, dd_b = dh[b, u0:u1], dy[t, b, u0:u1], dd[b, u0:u1]
-        for j in range(u1 - u0):
-            dh_t = dh_b[j] + dy_t[j]
+        hn_r, hp_r, dh_r, dy_r = hn[t, b], hp[t, b], dh[b], dy[t, b]
+        for j0 in range(u0, u1, C):
+            j1 = min(u1, j0 + C)
+            m = j1 - j0
+            r_, z_, n_ = a[j0:j1], a[H + j0:H + j1], a[2 * H + j0:2 * H + j1]
+            hn_t, hp_t, dh_b, dy_t = hn_r[j0:j1], hp_r[j0:j1], dh_r[j0:j1], dy_r[j0:j1]
             if lbr:
-                da_r, da_z, dan, dh_n, dd_j = _step_grad(r_[j], z_[j], n_[j], hn_t[j], hp_t[j], dh_t)
-                d_r[j] = e_r[j] = da_r
-                dhn_t[j] = e_n[j] = dh_n
+                for j in range(m):
+                    s[j], s[C + j], s[2 * C + j], s[3 * C + j], s[4 * C + j] = _step_grad(r_[j], z_[j], n_[j], hn_t[j],
+                                                                                          hp_t[j], dh_b[j] + dy_t[j])
+                cc.copy(d[j0:j1], s[:m])
+                cc.copy(da_rz[b, j0:j1], s[:m])
+                dh_n = s[3 * C:3 * C + m]
             else:
-                dan, da_z, dd_j = _step_n_grad(z_[j], n_[j], hp_t[j], dh_t)
-                dhn_t[j] = e_n[j] = dan
-            dd_b[j] = dd_j
-            d_z[j] = e_z[j] = da_z
-            d_n[j] = dan
+                for j in range(m):
+                    s[2 * C + j], s[C + j], s[4 * C + j] = _step_n_grad(z_[j], n_[j], hp_t[j], dh_b[j] + dy_t[j])
+                dh_n = s[2 * C:2 * C + m]
+            cc.copy(dhn[t, b, j0:j1], dh_n)
+            cc.copy(da_n[b, j0:j1], dh_n)
+            cc.copy(dd[b, j0:j1], s[4 * C:4 * C + m])
+            cc.copy(d[H + j0:H + j1], s[C:C + m])
+            cc.copy(da_rz[b, H + j0:H + j1], s[C:C + m])
+            cc.copy(d[2 * H + j0:2 * H + j1], s[2 * C:2 * C + m])
 
 
-def _reset_grads(u0, u1, b0, b1, k, gates, hp, P_n, drh, dxp, da_rz, da_n, dd, lengths, reverse):
-    """linear_before_reset=False: d(r*h) = W_hn^T da_n, then da_r and the path through r*h into dh_{t-1}."""
+def _reset_grads(u0, u1, b0, b1, k, gates, hp, P_n, drh, dxp, da_rz, da_n, dd, lengths, reverse, s):
+    """linear_before_reset=False: d(r*h) = W_hn^T da_n, then da_r and the path through r*h into dh_{t-1} (da_r
+    through the scratch s, UNITS units at a time, as _forward_units)."""
+    C = cc.UNITS
     cc.packed_rows(drh, P_n, da_n, u0, u1, b0, b1)
     for b in range(b0, b1):
         n_b = lengths[b]
         if k < n_b:
             t = cc.time_of(k, n_b, reverse)
-            r_, hp_t, drh_b = gates[t, b, u0:u1], hp[t, b, u0:u1], drh[b, u0:u1]
-            d_r, e_r, dd_b = dxp[t, b, u0:u1], da_rz[b, u0:u1], dd[b, u0:u1]
-            for j in range(u1 - u0):
-                da_r, dh_rh = _step_r_grad(r_[j], hp_t[j], drh_b[j])
-                d_r[j] = e_r[j] = da_r
-                dd_b[j] += dh_rh
+            for j0 in range(u0, u1, C):
+                j1 = min(u1, j0 + C)
+                m = j1 - j0
+                r_, hp_t, drh_b, dd_b = gates[t, b, j0:j1], hp[t, b, j0:j1], drh[b, j0:j1], dd[b, j0:j1]
+                for j in range(m):
+                    s[j], dh_rh = _step_r_grad(r_[j], hp_t[j], drh_b[j])
+                    dd_b[j] += dh_rh
+                cc.copy(dxp[t, b, j0:j1], s[:m])
+                cc.copy(da_rz[b, j0:j1], s[:m])
 
 
 def _recurrent_grads(u0, u1, b0, b1, k, P_rz, P_n, p_rz, p_n, da_rz, da_n, dd, dh, lengths, lbr):
@@ -156,15 +169,15 @@ def _recurrent_grads(u0, u1, b0, b1, k, P_rz, P_n, p_rz, p_n, da_rz, da_n, dd, d
 
 
 def _backward_part(p, passes, k, u0, u1, b0, b1, gates, hn, hp, P_rz, P_n, dy, dh, dxp, dhn, da_rz, da_n, dd, drh,
-                   p_rz, p_n, lengths, reverse, lbr):
+                   p_rz, p_n, lengths, reverse, lbr, s):
     """Pass p (of `passes`: 2 with lbr, else 3) of backward step k for units u0..u1-1 and batch rows b0..b1-1:
     the pointwise gradients, (not lbr) the reset gate's, then dh_{t-1}."""
     if p == 0:
-        _cell_grads(u0, u1, b0, b1, k, gates, hn, hp, dy, dh, dxp, dhn, da_rz, da_n, dd, lengths, reverse, lbr)
+        _cell_grads(u0, u1, b0, b1, k, gates, hn, hp, dy, dh, dxp, dhn, da_rz, da_n, dd, lengths, reverse, lbr, s)
     elif p == passes - 1:
         _recurrent_grads(u0, u1, b0, b1, k, P_rz, P_n, p_rz, p_n, da_rz, da_n, dd, dh, lengths, lbr)
     else:
-        _reset_grads(u0, u1, b0, b1, k, gates, hp, P_n, drh, dxp, da_rz, da_n, dd, lengths, reverse)
+        _reset_grads(u0, u1, b0, b1, k, gates, hp, P_n, drh, dxp, da_rz, da_n, dd, lengths, reverse, s)
 
 
 def _forward_part(p, k, u0, u1, b0, b1, gates, hn, hp, y, hbuf, w_hh, P_hh, b_hn, rec, rh, lengths, reverse, lbr, x1,
@@ -217,7 +230,7 @@ def _forward_steps(ch, split, sync, gates, hn, hp, y, hbuf, w_hh, P_hh, b_hn, re
 
 
 def _backward_steps(ch, split, sync, gates, hn, hp, P_rz, P_n, dy, dh, dxp, dhn, da_rz, da_n, dd, drh, p_rz, p_n,
-                    lengths, reverse, lbr):
+                    lengths, reverse, lbr, scratch):
     """Thread ch's steps of the backward loop, last to first: with the hidden units shared (split > 1) its tasks of
     every pass (a barrier after each: cpu_sync); else every step of its batch rows (chunk ch of -split; split 1:
     all of them)."""
@@ -227,6 +240,7 @@ def _backward_steps(ch, split, sync, gates, hn, hp, P_rz, P_n, dy, dh, dxp, dhn,
     passes = 2 if lbr else 3        # (the original variant: the reset gate's gradient needs all of da_n first)
     b0, b1 = cc.chunk(ch, -split, B) if split < -1 else (lo, B)
     shared = split > 1
+    s = scratch[ch]
     for k in range(T - 1, -1, -1):
         for p in range(passes):
             phase = passes * (T - 1 - k) + p
@@ -234,7 +248,7 @@ def _backward_steps(ch, split, sync, gates, hn, hp, P_rz, P_n, dy, dh, dxp, dhn,
             while task >= 0:
                 u0, u1 = cc.chunk(task, split, H) if shared else (lo, H)
                 _backward_part(p, passes, k, u0, u1, b0, b1, gates, hn, hp, P_rz, P_n, dy, dh, dxp, dhn, da_rz, da_n,
-                               dd, drh, p_rz, p_n, lengths, reverse, lbr)
+                               dd, drh, p_rz, p_n, lengths, reverse, lbr, s)
                 if not shared:
                     break
                 cpu_sync.finish(sync, phase, task)
@@ -285,13 +299,14 @@ def _backward_loop(gates, hn, hp, P_rz, P_n, dy, dh, lengths, reverse, lbr, spli
     p_rz = cc.aligned_zeros(B, H, gates)
     p_n = cc.aligned_zeros(B, H, gates)
     sync = cpu_sync.new_sync(split if split > 1 else 0)
+    scratch = cc.unit_scratch(split, 5, gates)
     if split < -1 or split > 1:     # batch rows (a block's dh_{t-1} needs only its own rows' da) or hidden units (a
         for ch in prange(abs(split)):   # barrier per pass: cpu_sync), one region in all
             _backward_steps(np.int64(ch), split, sync, gates, hn, hp, P_rz, P_n, dy, dh, dxp, dhn, da_rz, da_n, dd, drh,
-                            p_rz, p_n, lengths, reverse, lbr)
+                            p_rz, p_n, lengths, reverse, lbr, scratch)
     else:
         _backward_steps(np.int64(0), split, sync, gates, hn, hp, P_rz, P_n, dy, dh, dxp, dhn, da_rz, da_n, dd, drh,
-                        p_rz, p_n, lengths, reverse, lbr)
+                        p_rz, p_n, lengths, reverse, lbr, scratch)
 
 
 @numba.njit(**cc.JIT)

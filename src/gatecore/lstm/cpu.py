@@ -85,10 +85,12 @@ def _project_units(p0, p1, b0, b1, k, y, w_hr, P_hr, h_prev, h_next, m_k, hr, le
             cc.copy(h_next[b, p0:p1], h_prev[b, p0:p1])
 
 
-def _cell_grads(u0, u1, b0, b1, k, gates, cp, cs, dhv, P_hr, dc, da, da_k, dm_k, lengths, reverse, proj):
+def _cell_grads(u0, u1, b0, b1, k, gates, cp, cs, dhv, P_hr, dc, da, da_k, dm_k, lengths, reverse, proj, s):
     """da (the four pre-activations) and dc_{t-1} for units u0..u1-1 and batch rows b0..b1-1 of step k;
-    dhv = dL/dh_t [B, R]."""
+    dhv = dL/dh_t [B, R]. cpu_common.UNITS units at a time: the gradients into the thread's scratch s
+    [4 * UNITS] (cpu_common.unit_scratch), then copied to da[t, b] and da_k[b]."""
     H = dc.shape[1]
+    C = cc.UNITS
     if proj:
         cc.packed_rows(dm_k, P_hr, dhv, u0, u1, b0, b1)
     for b in range(b0, b1):
@@ -99,19 +101,19 @@ def _cell_grads(u0, u1, b0, b1, k, gates, cp, cs, dhv, P_hr, dc, da, da_k, dm_k,
             continue
         t = cc.time_of(k, n, reverse)
         a, d, e = gates[t, b], da[t, b], da_k[b]
-        i_, f_, g_, o_ = a[u0:u1], a[H + u0:H + u1], a[2 * H + u0:2 * H + u1], a[3 * H + u0:3 * H + u1]
-        d_i, d_f, d_g, d_o = d[u0:u1], d[H + u0:H + u1], d[2 * H + u0:2 * H + u1], d[3 * H + u0:3 * H + u1]
-        e_i, e_f, e_g, e_o = e[u0:u1], e[H + u0:H + u1], e[2 * H + u0:2 * H + u1], e[3 * H + u0:3 * H + u1]
-        cp_t, cs_t, dc_b = cp[t, b, u0:u1], cs[t, b, u0:u1], dc[b, u0:u1]
-        dm_b = dm_k[b, u0:u1] if proj else dhv[b, u0:u1]
-        for j in range(u1 - u0):
-            da_i, da_f, da_g, da_o, dc_prev = _step_grad(i_[j], f_[j], g_[j], o_[j], cp_t[j], cs_t[j], dm_b[j],
-                                                         dc_b[j])
-            d_i[j] = e_i[j] = da_i
-            d_f[j] = e_f[j] = da_f
-            d_g[j] = e_g[j] = da_g
-            d_o[j] = e_o[j] = da_o
-            dc_b[j] = dc_prev
+        cp_r, cs_r, dc_r = cp[t, b], cs[t, b], dc[b]
+        dm_r = dm_k[b] if proj else dhv[b]
+        for j0 in range(u0, u1, C):
+            j1 = min(u1, j0 + C)
+            i_, f_, g_, o_ = a[j0:j1], a[H + j0:H + j1], a[2 * H + j0:2 * H + j1], a[3 * H + j0:3 * H + j1]
+            cp_t, cs_t, dc_b, dm_b = cp_r[j0:j1], cs_r[j0:j1], dc_r[j0:j1], dm_r[j0:j1]
+            for j in range(j1 - j0):
+                s[j], s[C + j], s[2 * C + j], s[3 * C + j], dc_b[j] = _step_grad(i_[j], f_[j], g_[j], o_[j], cp_t[j],
+                                                                                 cs_t[j], dm_b[j], dc_b[j])
+            for g in range(4):
+                s_g, d_g, e_g = s[g * C:g * C + j1 - j0], d[g * H + j0:g * H + j1], e[g * H + j0:g * H + j1]
+                for j in range(j1 - j0):
+                    d_g[j] = e_g[j] = s_g[j]
 
 
 def _recurrent_grads(r0, r1, b0, b1, k, P_hh, dhr, da_k, dhv, dh, lengths):
@@ -139,7 +141,7 @@ def _upstream(k, b0, b1, r0, r1, dy, dh, dhv, dhs, lengths, reverse):
 
 
 def _backward_part(p, passes, k, u0, u1, r0, r1, b0, b1, gates, cp, cs, P_hh, P_hr, dy, dh, dc, da, dhs, da_k, dm_k,
-                   dhv, dhr, lengths, reverse):
+                   dhv, dhr, lengths, reverse, s):
     """Pass p (of `passes`: 3 with a projection, else 2) of backward step k for units u0..u1-1, columns r0..r1-1
     of h and batch rows b0..b1-1: dhv (and, without a projection, the cell's gradients: R = H), with one the
     cell's gradients in a pass of their own (every unit's dm needs all of dhv), then dh_{t-1}."""
@@ -147,7 +149,7 @@ def _backward_part(p, passes, k, u0, u1, r0, r1, b0, b1, gates, cp, cs, P_hh, P_
     if p == 0:
         _upstream(k, b0, b1, r0, r1, dy, dh, dhv, dhs, lengths, reverse)
     if (p == 0 and not proj) or (p == 1 and proj):
-        _cell_grads(u0, u1, b0, b1, k, gates, cp, cs, dhv, P_hr, dc, da, da_k, dm_k, lengths, reverse, proj)
+        _cell_grads(u0, u1, b0, b1, k, gates, cp, cs, dhv, P_hr, dc, da, da_k, dm_k, lengths, reverse, proj, s)
     if p == passes - 1:
         _recurrent_grads(r0, r1, b0, b1, k, P_hh, dhr, da_k, dhv, dh, lengths)
 
@@ -239,7 +241,7 @@ def _forward_loop(gates, cp, cs, hp, y, hbuf, c, w_hh, P_hh, w_hr, P_hr, lengths
 
 
 def _backward_steps(ch, split, sync, gates, cp, cs, P_hh, P_hr, dy, dh, dc, da, dhs, da_k, dm_k, dhv, dhr, lengths,
-                    reverse):
+                    reverse, scratch):
     """Thread ch's steps of the backward loop, last to first: with the hidden units shared (split > 1) its tasks of
     every pass (a barrier after each: cpu_sync); else every step of its batch rows (chunk ch of -split; split 1:
     all of them)."""
@@ -250,6 +252,7 @@ def _backward_steps(ch, split, sync, gates, cp, cs, P_hh, P_hr, dy, dh, dc, da, 
     passes = 3 if P_hr.shape[1] > 0 else 2      # with a projection every unit's dm needs all of dhv first
     b0, b1 = cc.chunk(ch, -split, B) if split < -1 else (lo, B)
     shared = split > 1
+    s = scratch[ch]
     for k in range(T - 1, -1, -1):
         for p in range(passes):
             phase = passes * (T - 1 - k) + p
@@ -258,7 +261,7 @@ def _backward_steps(ch, split, sync, gates, cp, cs, P_hh, P_hr, dy, dh, dc, da, 
                 u0, u1 = cc.chunk(task, split, H) if shared else (lo, H)
                 r0, r1 = cc.chunk(task, split, R) if shared else (lo, R)
                 _backward_part(p, passes, k, u0, u1, r0, r1, b0, b1, gates, cp, cs, P_hh, P_hr, dy, dh, dc, da, dhs,
-                               da_k, dm_k, dhv, dhr, lengths, reverse)
+                               da_k, dm_k, dhv, dhr, lengths, reverse, s)
                 if not shared:
                     break
                 cpu_sync.finish(sync, phase, task)
@@ -281,13 +284,14 @@ def _backward_loop(gates, cp, cs, P_hh, P_hr, dy, dh, dc, lengths, reverse, spli
     dhv = cc.aligned_zeros(B, R, gates)
     dhr = cc.aligned_zeros(B, R, gates)
     sync = cpu_sync.new_sync(split if split > 1 else 0)
+    scratch = cc.unit_scratch(split, 4, gates)
     if split < -1 or split > 1:     # batch rows (a block's dh_{t-1} needs only its own rows' da) or hidden units (a
         for ch in prange(abs(split)):   # barrier per pass: cpu_sync), one region in all
             _backward_steps(np.int64(ch), split, sync, gates, cp, cs, P_hh, P_hr, dy, dh, dc, da, dhs, da_k, dm_k, dhv,
-                            dhr, lengths, reverse)
+                            dhr, lengths, reverse, scratch)
     else:
         _backward_steps(np.int64(0), split, sync, gates, cp, cs, P_hh, P_hr, dy, dh, dc, da, dhs, da_k, dm_k, dhv, dhr,
-                        lengths, reverse)
+                        lengths, reverse, scratch)
 
 
 @numba.njit(**cc.JIT)
