@@ -328,3 +328,43 @@ def test_time_chunks_are_even_and_never_one_step_at_the_end(monkeypatch):
     assert [np.shares_memory(r[1], y[5:]) for r in backwards] == [True, False]
     assert len(cpu_common.time_chunks(x, y, np.array([8]), True, 3, False)) == 1, "ragged reverse: one run"
     assert len(cpu_common.time_chunks(x, y, full, False, 3, True)) == 1, "a tape: one run"
+
+
+_NESTED_KERNELS = '''
+import numpy as np
+from numba import njit, prange
+
+
+@njit(cache=True, parallel=True)
+def inner(out):
+    for i in prange(out.shape[0]):
+        out[i] = i
+
+
+@njit(cache=True)
+def outer(n):
+    out = np.empty(n)
+    inner(out)
+    return out
+'''
+
+
+def test_a_cached_caller_of_a_parallel_kernel_loads_safely_after_the_cpu_kernels_are_imported(tmp_path):
+    """Numba 0.68 drops the relaunch of its threads from a cached function whose parallel callee was itself loaded
+    from the cache when the caller compiled: a fresh process that then calls the caller first segfaulted
+    (_gemm_transposed_packing after a batched forward had cached _gemm_parallel). Three processes on one cache:
+    the parallel callee alone, the caller (compiled against the cached callee), then the caller loaded, after
+    importing gatecore.cpu_common, which launches the threads (the last one crashed without that)."""
+    import subprocess
+    import sys
+    (tmp_path / "nested_kernels.py").write_text(_NESTED_KERNELS)
+    run = ("import sys; {guard}import numpy as np, nested_kernels as m\n"
+           "out = np.empty(10)\n"
+           "m.inner(out) if sys.argv[1] == 'inner' else print(m.outer(10).sum())")
+    env = dict(__import__("os").environ, NUMBA_CACHE_DIR=str(tmp_path / "cache"),
+               PYTHONPATH=str(tmp_path) + ":" + ":".join(sys.path))
+    for step, guard in (("inner", ""), ("outer", ""), ("outer", "import gatecore.cpu_common; ")):
+        done = subprocess.run([sys.executable, "-c", run.format(guard=guard), step], env=env, cwd=tmp_path,
+                              capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, (step, guard, done.returncode, done.stderr[-2000:])
+    assert done.stdout.split()[-1] == "45.0"

@@ -1,9 +1,9 @@
 """The LSTM backward's pointwise pass over a step's rows (one thread, hot caches, best of 5 x 1000 in one compiled
 loop, us), compiled as the time loops compile it (_nrt=False, inlined): the form before session 33, which wrote
 the four gate blocks of da[t, b] and of da_k[b] and dc straight from the loop (nine arrays at offsets H apart that
-LLVM cannot tell apart: runtime overlap checks of every pair per row), against lstm/cpu.py's
-_cell_grads (cpu_common.unit_scratch: UNITS units at a time into a scratch at fixed offsets, then copied). Both over the full
-unit range and over its second half (a task of the unit-split path), and the results compared bit for bit.
+LLVM cannot tell apart: runtime overlap checks of every pair per row), against lstm/cpu.py's _cell_grads
+(cpu_common.unit_scratch: UNITS units at a time into a scratch at fixed offsets, then copied). Both over the
+full unit range and over its second half (a task of the unit-split path), and the results compared bit for bit.
 Run: python benchmarks/probes/unit_scratch.py"""
 import timeit
 

@@ -42,6 +42,13 @@ from . import cpu_packed
 from .cpu_packed import KC, PANEL_BYTES, VECTOR_BYTES, packed_products, packed_rows, transpose_block
 
 JIT = config.JIT
+# Numba's threads, launched before any kernel runs. A cached function that calls a parallel one relaunches them
+# when it loads only if the parallel one was compiled, not itself loaded from the cache, in the process that
+# compiled the caller (Numba 0.68: the loaded library drops its reload hook; numba issue #8578); otherwise a fresh
+# process that calls it first jumps into the threading layer unlaunched and segfaults. Seen with
+# _gemm_transposed_packing, compiled after a batched forward had cached _gemm_parallel (probes_session33.txt).
+# ~3 ms, once.
+_numba_parallel._launch_threads()
 # only explicit prange loops run in parallel: Numba would otherwise turn each np.zeros and array assignment
 # of a kernel into a parallel region of its own (microseconds each, milliseconds on a loaded machine)
 _ONLY_PRANGE = dict(comprehension=False, reduction=False, inplace_binop=False, setitem=False, numpy=False,
