@@ -1,5 +1,9 @@
 """cpu_common: which way a time loop is cut over Numba's threads (step_split), the GEMM's passes over k, and
 packing shared out over the threads."""
+import os
+import subprocess
+import sys
+
 import numba
 import numpy as np
 import pytest
@@ -355,14 +359,12 @@ def test_a_cached_caller_of_a_parallel_kernel_loads_safely_after_the_cpu_kernels
     (_gemm_transposed_packing after a batched forward had cached _gemm_parallel). Three processes on one cache:
     the parallel callee alone, the caller (compiled against the cached callee), then the caller loaded, after
     importing gatecore.cpu_common, which launches the threads (the last one crashed without that)."""
-    import subprocess
-    import sys
     (tmp_path / "nested_kernels.py").write_text(_NESTED_KERNELS)
     run = ("import sys; {guard}import numpy as np, nested_kernels as m\n"
            "out = np.empty(10)\n"
            "m.inner(out) if sys.argv[1] == 'inner' else print(m.outer(10).sum())")
-    env = dict(__import__("os").environ, NUMBA_CACHE_DIR=str(tmp_path / "cache"),
-               PYTHONPATH=str(tmp_path) + ":" + ":".join(sys.path))
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "cache"),
+               PYTHONPATH=os.pathsep.join([str(tmp_path)] + sys.path))
     for step, guard in (("inner", ""), ("outer", ""), ("outer", "import gatecore.cpu_common; ")):
         done = subprocess.run([sys.executable, "-c", run.format(guard=guard), step], env=env, cwd=tmp_path,
                               capture_output=True, text=True, timeout=300)

@@ -95,7 +95,8 @@ def _new_gate_units(u0, u1, b0, b1, k, gates, y, w_hh, P_hh, rec, h_prev, h_next
 def _cell_grads(u0, u1, b0, b1, k, gates, hn, hp, dy, dh, dxp, dhn, da_rz, da_n, dd, lengths, reverse, lbr, s):
     """Pointwise backward for units u0..u1-1 and batch rows b0..b1-1 of step k: dxp, the n-column of dhp, the
     direct path dd = z*dh. lbr=False: only z and n (r needs W_hn^T da_n first; see _reset_grads). UNITS units at a
-    time through the scratch s [5 * UNITS] (da_r, da_z, da_n, dh_n, dd), as _forward_units."""
+    time through the thread's scratch s [5 * UNITS] (da_r, da_z, da_n, dh_n, dd), then copied into place
+    (cpu_common.unit_scratch says why)."""
     H = dh.shape[1]
     C = cc.UNITS
     for b in range(b0, b1):
@@ -135,7 +136,7 @@ def _cell_grads(u0, u1, b0, b1, k, gates, hn, hp, dy, dh, dxp, dhn, da_rz, da_n,
 
 def _reset_grads(u0, u1, b0, b1, k, gates, hp, P_n, drh, dxp, da_rz, da_n, dd, lengths, reverse, s):
     """linear_before_reset=False: d(r*h) = W_hn^T da_n, then da_r and the path through r*h into dh_{t-1} (da_r
-    through the scratch s, UNITS units at a time, as _forward_units)."""
+    through the scratch s, UNITS units at a time, as _cell_grads)."""
     C = cc.UNITS
     cc.packed_rows(drh, P_n, da_n, u0, u1, b0, b1)
     for b in range(b0, b1):
